@@ -1,0 +1,197 @@
+"""Benchmark: Lion's update step and optimizer state against optax.lion and AdamW.
+
+Times one jitted training-step update (optimizer ``update`` plus
+``optax.apply_updates``, params and state donated, the same for every contender)
+on a ~10M-parameter pytree of transformer-like layer shapes, and counts the bytes
+of each optimizer's state. The contenders are run in alternation, round after
+round, in a rotating order, so that drifts of the machine (frequency, other load)
+hit them alike; the figures are medians over rounds, and the ratios are the
+medians of the per-round ratios.
+
+Run ``python benchmarks/lion_step.py`` (human-readable JSON) or with ``--json``
+(one line). :func:`run_benchmark` returns the same dict for other callers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+try:
+    from lion import lion as lion_lion
+except ImportError:  # run from a checkout without installing the package
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from lion import lion as lion_lion
+
+# Hyperparameters are typical and shared; they do not change the cost.
+LEARNING_RATE = 1e-4
+WEIGHT_DECAY = 0.1
+
+
+def make_params(scale: int = 1, seed: int = 0, dtype=jnp.float32) -> dict:
+    """A pytree of transformer-like layer shapes, ~10.4M parameters at scale 1."""
+    d, ff, vocab = 512 * scale, 2048 * scale, 8000
+    shapes = {"embed": (vocab, d), "final_norm": (d,)}
+    for i in range(2):
+        shapes.update({
+            f"block{i}/attn_norm": (d,),
+            f"block{i}/qkv": (d, 3 * d),
+            f"block{i}/attn_out": (d, d),
+            f"block{i}/mlp_norm": (d,),
+            f"block{i}/mlp_in": (d, ff),
+            f"block{i}/mlp_in_bias": (ff,),
+            f"block{i}/mlp_out": (ff, d),
+            f"block{i}/mlp_out_bias": (d,),
+        })
+    keys = jax.random.split(jax.random.key(seed), len(shapes))
+    return {
+        name: (0.02 * jax.random.normal(key, shape)).astype(dtype)
+        for key, (name, shape) in zip(keys, sorted(shapes.items()))
+    }
+
+
+def contenders(mu_dtype=None) -> dict[str, optax.GradientTransformation]:
+    return {
+        "lion.lion": lion_lion(LEARNING_RATE, weight_decay=WEIGHT_DECAY, mu_dtype=mu_dtype),
+        "optax.lion": optax.lion(LEARNING_RATE, weight_decay=WEIGHT_DECAY, mu_dtype=mu_dtype),
+        "optax.adamw": optax.adamw(LEARNING_RATE * 3, weight_decay=WEIGHT_DECAY / 3,
+                                   mu_dtype=mu_dtype),
+    }
+
+
+def tree_bytes(tree) -> int:
+    return int(sum(np.dtype(x.dtype).itemsize * x.size for x in jax.tree.leaves(tree)))
+
+
+def make_step(tx: optax.GradientTransformation, donate: bool) -> Callable:
+    def step(params, state, grads):
+        updates, state = tx.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    return jax.jit(step, donate_argnums=(0, 1) if donate else ())
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "optax": optax.__version__,
+        "jax_backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+    }
+
+
+def run_benchmark(rounds: int = 30, steps_per_round: int = 5, scale: int = 1,
+                  donate: bool = True, seed: int = 0) -> dict:
+    """Measures step time and state bytes; returns a JSON-able dict.
+
+    Args:
+        rounds: rounds of alternation; each round times every contender once.
+        steps_per_round: steps timed back to back per contender and round.
+        scale: widens the layers (1 gives ~10.4M parameters).
+        donate: donate params and state to the jitted step (for all contenders).
+        seed: seed of the parameters and gradients.
+
+    Returns:
+        A dict with ``machine``, ``n_params``, ``step_time_s`` (median per
+        contender), ``step_time_ratio`` (medians of per-round ratios),
+        ``state_bytes`` and ``state_bytes_ratio``.
+    """
+    params = make_params(scale, seed)
+    grads = jax.tree.map(lambda p: jnp.ones_like(p), make_params(scale, seed + 1))
+    grads = jax.tree.map(lambda p: 0.01 * p, make_params(scale, seed + 1))
+    n_params = int(sum(p.size for p in jax.tree.leaves(params)))
+    txs = contenders()
+
+    runs = {}
+    for name, tx in txs.items():
+        step = make_step(tx, donate)
+        p = jax.tree.map(jnp.copy, params)
+        s = tx.init(p)
+        for _ in range(3):  # compile and warm up
+            p, s = step(p, s, grads)
+        jax.block_until_ready((p, s))
+        runs[name] = [step, p, s]
+
+    names = list(txs)
+    times = {name: [] for name in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            step, p, s = runs[name]
+            start = time.perf_counter()
+            for _ in range(steps_per_round):
+                p, s = step(p, s, grads)
+            jax.block_until_ready((p, s))
+            times[name].append((time.perf_counter() - start) / steps_per_round)
+            runs[name][1:] = [p, s]
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(x / y for x, y in zip(times[a], times[b]))
+
+    state_bytes = {name: tree_bytes(jax.eval_shape(tx.init, params))
+                   for name, tx in txs.items()}
+    bf16 = contenders(jnp.bfloat16)
+    state_bytes_bf16 = {name: tree_bytes(jax.eval_shape(tx.init, params))
+                        for name, tx in bf16.items()}
+    adamw = state_bytes["optax.adamw"]
+    return {
+        "machine": machine(),
+        "n_params": n_params,
+        "param_bytes": tree_bytes(params),
+        "rounds": rounds,
+        "steps_per_round": steps_per_round,
+        "donate": donate,
+        "step_time_s": {n: statistics.median(t) for n, t in times.items()},
+        "step_time_s_min": {n: min(t) for n, t in times.items()},
+        "step_time_ratio": {
+            "lion.lion / optax.lion": ratio("lion.lion", "optax.lion"),
+            "lion.lion / optax.adamw": ratio("lion.lion", "optax.adamw"),
+            "optax.lion / optax.adamw": ratio("optax.lion", "optax.adamw"),
+        },
+        "state_bytes": state_bytes,
+        "state_bytes_mu_bf16": state_bytes_bf16,
+        "state_bytes_ratio": {
+            "lion.lion / optax.adamw": state_bytes["lion.lion"] / adamw,
+            "lion.lion(mu bf16) / optax.adamw": state_bytes_bf16["lion.lion"] / adamw,
+        },
+        "targets": {
+            "lion.lion / optax.lion step time": "<= 1.0",
+            "lion.lion / optax.adamw step time": "<= 0.8",
+            "lion.lion / optax.adamw state bytes": "0.5",
+            "lion.lion(mu bf16) / optax.adamw state bytes": "0.25",
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one line of JSON")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--steps-per-round", type=int, default=5)
+    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--no-donate", action="store_true")
+    args = parser.parse_args(argv)
+    result = run_benchmark(rounds=args.rounds, steps_per_round=args.steps_per_round,
+                           scale=args.scale, donate=not args.no_donate)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
