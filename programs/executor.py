@@ -30,6 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .kinds import check
 from .ops import CONSTANTS, EPS, OPS
 from .program import Const, NamedConst, Program, Var
 
@@ -87,14 +88,14 @@ class Executor:
     """A program compiled to a list of numpy calls over registers.
 
     Args:
-        program: a valid program (see :func:`programs.kinds.check`).
+        program: a valid program (checked here with :func:`programs.kinds.check`).
         dtype: the float type of every value.
         context: where parameter tensors end, and the division epsilon;
             :class:`SingleTensor` by default.
     """
 
     def __init__(self, program: Program, dtype=np.float32, context=None):
-        self.program = program
+        self.program = check(program)
         self.dtype = np.dtype(dtype)
         self.context = context if context is not None else SingleTensor()
         registers: dict[str, int] = {}
@@ -127,20 +128,21 @@ class Executor:
 
     def step(self, w, g, state, lr):
         """One optimizer step: ``(update, new_state)``; the caller does ``w -= update``."""
+        with np.errstate(all="ignore"):
+            return self._step(w, g, state, lr)
+
+    def _step(self, w, g, state, lr):
         cast = self.dtype.type
         regs = [None] * self._size
         for index, value in self._constants:
             regs[index] = value
-        inputs = (w, g, *state, lr)
-        for index, value in zip(self._inputs, inputs):
+        for index, value in zip(self._inputs, (w, g, *state, lr)):
             regs[index] = np.asarray(value, self.dtype) if np.ndim(value) else cast(value)
         ctx = self.context
-        with np.errstate(all="ignore"):
-            for fn, target, args in self._code:
-                regs[target] = fn(np, ctx, *[regs[i] for i in args])
-        outputs = [np.broadcast_to(np.asarray(regs[i], self.dtype), np.shape(w))
-                   for i in self._outputs]
-        return outputs[0], tuple(outputs[1:])
+        for fn, target, args in self._code:
+            regs[target] = fn(np, ctx, *[regs[i] for i in args])
+        # Abstract execution guarantees the outputs are tensors: already full-shaped.
+        return regs[self._outputs[0]], tuple(regs[i] for i in self._outputs[1:])
 
     def run(self, weights, grads, lrs, state=None):
         """Steps over given streams: ``(updates, final_state)``.
@@ -150,9 +152,10 @@ class Executor:
         """
         state = self.init_state(weights[0]) if state is None else state
         updates = []
-        for w, g, lr in zip(weights, grads, lrs):
-            update, state = self.step(w, g, state, lr)
-            updates.append(update)
+        with np.errstate(all="ignore"):
+            for w, g, lr in zip(weights, grads, lrs):
+                update, state = self._step(w, g, state, lr)
+                updates.append(update)
         return updates, state
 
     def train(self, w, grad_fn, lrs, state=None):

@@ -37,6 +37,7 @@ from .program import Arg, Const, NamedConst, Program, Statement, Var
 KINDS = ("insert", "delete", "modify")
 _OP_NAMES = tuple(sorted(OPS))
 _NAMED = tuple(sorted(CONSTANTS))
+MAX_CONSTANT = 1e30
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,11 @@ class Mutator:
         weights = [config.insert if len(parent) < config.max_length else 0.0,
                    config.delete if len(parent) > 0 else 0.0,
                    config.modify if any(s.args for s in parent.statements) else 0.0]
-        if sum(weights) <= 0:
+        allowed = [(kind, weight) for kind, weight in zip(KINDS, weights) if weight > 0]
+        if not allowed:
             return None
-        return rng.choices(KINDS, weights)[0]
+        kinds, weights = zip(*allowed)
+        return rng.choices(kinds, weights)[0]
 
     def _insert(self, parent, scopes, rng):
         position = rng.randint(0, len(parent))
@@ -155,10 +158,11 @@ class Mutator:
         old = statement.args[index]
         wanted = OPS[statement.op].arg_kinds[index]
         if isinstance(old, Const) and rng.random() < self.config.perturb_prob:
-            value = _round(old.value * 2.0 ** rng.gauss(0.0, 1.0))
-            if not math.isfinite(value) or abs(value) > 1e30:
+            try:
+                scaled = old.value * 2.0 ** rng.gauss(0.0, 1.0)
+            except OverflowError:
                 return None
-            new: Arg | None = Const(value)
+            new: Arg | None = _constant(scaled)
         else:
             new = self._new_arg(scopes[position], wanted, rng, exclude=old)
         if new is None or new == old:
@@ -177,7 +181,7 @@ class Mutator:
         if wanted != TENSOR and rng.random() < config.constant_prob:
             if rng.random() < config.named_constant_prob:
                 return NamedConst(rng.choice(_NAMED))
-            return Const(_round(rng.gauss(0.0, 1.0)))
+            return _constant(rng.gauss(0.0, 1.0))
         names = [name for name, kind in scope.items()
                  if (wanted != TENSOR or kind == TENSOR)
                  and not (isinstance(exclude, Var) and exclude.name == name)]
@@ -192,9 +196,13 @@ def mutate(parent: Program, rng: random.Random,
     return Mutator(config)(parent, rng)
 
 
-def _round(value: float) -> float:
-    """``value`` to 4 significant digits."""
-    return float(f"{value:.4g}")
+def _constant(value: float) -> Const | None:
+    """``value`` to 4 significant digits, or None when it is not a usable number."""
+    try:
+        value = float(f"{value:.4g}")
+    except OverflowError:
+        return None
+    return Const(value) if math.isfinite(value) and abs(value) <= MAX_CONSTANT else None
 
 
 def _scopes(program: Program) -> list[dict[str, str]]:

@@ -1,0 +1,66 @@
+"""The ``lion-search`` command line: one console script, a subcommand per job.
+
+Each subcommand lives in a module of its own and is imported only when it runs, so
+``lion-search check`` never imports jax or ray. Bad input (a broken program, a missing
+file, a bad argument) prints one line to stderr and exits with status 2; no traceback.
+
+Example:
+    $ lion-search check programs/seeds/adamw.py
+    $ lion-search funcsim programs/seeds/lion.py programs/seeds/signum.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from programs.errors import ProgramError
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """Bad input that is not a program: a missing run, a bad config value, ..."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
+# subcommand -> (module, help); the module has add_arguments(parser) and run(args) -> int
+COMMANDS = {
+    "check": ("search.program_commands", "parse and validate a program file; show its "
+                                         "canonical form and redundant statements"),
+    "funcsim": ("search.program_commands", "compare the behaviour of two programs"),
+    "bench": ("search.bench_commands", "benchmarks (programs, ...) printing JSON"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lion-search",
+                     description="Evolve optimizer programs, inspect them, ship Lion.")
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (module, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        getattr(importlib.import_module(module), f"add_{name}_arguments")(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return getattr(module, f"run_{args.command}")(args) or 0
+    except (ProgramError, UsageError) as err:
+        print(f"lion-search {args.command}: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print(f"lion-search {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Commands on single program files: ``check`` and ``funcsim``.
+
+Example:
+    $ lion-search check programs/seeds/adamw.py --json
+    {"source": "def train(w, g, m, v, lr): ...", "redundant": [], ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="program file holding one `def train(...)`")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run_check(args) -> int:
+    report = check_report(args.file)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    redundant = {entry["index"] for entry in report["redundant"]}
+    live = ", ".join(report["live_state_slots"]) or "none"
+    print(f"{args.file}: valid; {report['statements']} statements, "
+          f"{len(redundant)} redundant; live state slots: {live}")
+    lines = report["source"].splitlines()
+    width = max(len(line) for line in lines)
+    print(lines[0])
+    for index, line in enumerate(lines[1:-1]):
+        mark = "  # redundant" if index in redundant else ""
+        print(f"{line:<{width}}{mark}" if mark else line)
+    print(lines[-1])
+    if report["redundant"]:
+        print("redundant statements:")
+        for entry in report["redundant"]:
+            print(f"  line {entry['line']}: {entry['source']}")
+    return 0
+
+
+def check_report(path: str) -> dict:
+    """What ``check --json`` prints for the program file at ``path``."""
+    from programs.dataflow import liveness
+    from programs.funcsim import fingerprint
+    from programs.hashing import structural_hash
+    from programs.kinds import infer_kinds
+    from programs.parser import parse_file
+    from programs.printer import format_statement, to_source
+
+    program = parse_file(path)
+    kinds = infer_kinds(program, path)
+    info = liveness(program)
+    redundant = [{"index": i, "line": s.line, "source": format_statement(s)}
+                 for i, s in enumerate(program.statements) if i not in info.live_statements]
+    return {
+        "file": path,
+        "source": to_source(program),
+        "statements": len(program),
+        "redundant": redundant,
+        "state_slots": list(program.state_slots),
+        "live_state_slots": [program.state_slots[k] for k in sorted(info.live_slots)],
+        "kinds": {s.target: kind for s, kind in zip(program.statements, kinds)},
+        "structural_hash": structural_hash(program),
+        "fingerprint": fingerprint(program),
+    }
+
+
+def add_funcsim_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", help="first program file")
+    parser.add_argument("b", help="second program file")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run_funcsim(args) -> int:
+    from programs.funcsim import behaviour, behaviour_similarity, fingerprint
+    from programs.kinds import check
+    from programs.parser import parse_file
+
+    a = check(parse_file(args.a), args.a)
+    b = check(parse_file(args.b), args.b)
+    fingerprints = [fingerprint(a), fingerprint(b)]
+    result = {"similarity": behaviour_similarity(behaviour(a), behaviour(b)),
+              "match": fingerprints[0] == fingerprints[1],
+              "fingerprints": fingerprints}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        verdict = "same behaviour" if result["match"] else "different behaviour"
+        print(f"similarity {result['similarity']:.4f}: {verdict}")
+    return 0
