@@ -1,0 +1,147 @@
+"""The program interpreter in JAX: one compiled training loop runs any encoded program.
+
+Inside a jitted training step the parameters are flattened into one vector; a program
+runs on that vector with a :class:`FlatContext` telling the reductions where each
+parameter tensor ends. The interpreter keeps a register file ``(registers, N)``, loops
+over the encoded statements with ``lax.fori_loop`` and picks each op with
+``lax.switch`` over the registry's jax meanings (scalars are broadcast to ``N``, which
+is what a scalar means element-wise). Program arrays are *data* to the compiled code:
+new programs and new constants never recompile.
+
+``lax.switch`` stays a real branch when only seeds are vmapped (the opcode is the same
+for every seed); vmapping over *programs* turns it into a select over every op, which
+suits accelerators. :func:`program_losses` offers both (``program_axis``).
+
+Example:
+    >>> import jax, jax.numpy as jnp
+    >>> from programs.seed_programs import load_seed
+    >>> from evaluators.encoding import encode_batch
+    >>> batch = encode_batch([load_seed("signsgd")], max_length=4)
+    >>> one = jax.tree.map(lambda a: a[0], batch)
+    >>> w, g = jnp.ones(3), jnp.array([2.0, -1.0, 0.0])
+    >>> update, _ = run_program(one, FlatContext([3]), w, g, jnp.zeros((2, 3)), 1.0)
+    >>> update.tolist()
+    [9.999999747378752e-05, -9.999999747378752e-05, 0.0]
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from programs.ops import EPS, OPS
+
+from .encoding import MAX_ARITY, OPCODE_NAMES, EncodedBatch, num_registers
+
+
+class FlatContext:
+    """Execution context for one flat vector of parameters of ``sizes`` concatenated."""
+
+    def __init__(self, sizes: Sequence[int], eps: float = EPS):
+        sizes = [int(s) for s in sizes]
+        self.size = sum(sizes)
+        self.num_segments = len(sizes)
+        self.segment_ids = jnp.asarray(np.repeat(np.arange(len(sizes)), sizes), jnp.int32)
+        self.eps = eps
+
+    def param_sum(self, x):
+        sums = jax.ops.segment_sum(x, self.segment_ids, self.num_segments)
+        return sums[self.segment_ids]
+
+    def global_sum(self, x):
+        return jnp.sum(x)
+
+
+def _branches(ctx: FlatContext):
+    """One function per opcode: ``(a0, a1, a2) -> (N,) float32``."""
+    shape = (ctx.size,)
+
+    def make(name):
+        if name == "nop":
+            return lambda *args: args[0]
+        op = OPS[name]
+
+        def branch(*args):
+            value = op.array_fn(jnp, ctx, *args[:op.arity])
+            return jnp.broadcast_to(value, shape).astype(jnp.float32)
+
+        return branch
+
+    return [make(name) for name in OPCODE_NAMES]
+
+
+def run_program(program: EncodedBatch, ctx: FlatContext, w, g, states, lr):
+    """One step of one encoded program (unbatched arrays) on flat vectors.
+
+    Args:
+        program: an :class:`EncodedBatch` whose arrays have no batch axis.
+        ctx: where parameters end.
+        w, g: ``(N,)`` weight and gradient.
+        states: ``(slots, N)``.
+        lr: the schedule value (scalar).
+    Returns:
+        ``(update, new_states)``.
+    """
+    program = jax.tree.map(jnp.asarray, program)
+    slots = states.shape[0]
+    length = program.opcodes.shape[0]
+    size = (ctx.size,)
+    registers = jnp.zeros((num_registers(length, slots), ctx.size), jnp.float32)
+    inputs = jnp.concatenate([w[None], g[None], states,
+                              jnp.broadcast_to(jnp.asarray(lr, jnp.float32), size)[None]])
+    registers = registers.at[:slots + 3].set(inputs)
+    branches = _branches(ctx)
+
+    def statement(i, registers):
+        args = [jnp.where(program.arg_is_constant[i, k], program.arg_constants[i, k],
+                          registers[program.arg_registers[i, k]])
+                for k in range(MAX_ARITY)]
+        value = jax.lax.switch(program.opcodes[i], branches, *args)
+        return registers.at[program.targets[i]].set(value)
+
+    registers = jax.lax.fori_loop(0, length, statement, registers)
+    outputs = registers[program.outputs]
+    return outputs[0], outputs[1:]
+
+
+def program_optimizer(program: EncodedBatch, num_state_slots: int):
+    """``(update_fn, init_state_fn)`` for :func:`evaluators.training.run_training`."""
+
+    def init_state_fn(params):
+        flat, _ = ravel_pytree(params)
+        return jnp.zeros((num_state_slots, flat.size), jnp.float32)
+
+    def update_fn(grads, states, params, lr):
+        flat_w, unravel = ravel_pytree(params)
+        flat_g, _ = ravel_pytree(grads)
+        ctx = FlatContext([leaf.size for leaf in jax.tree.leaves(params)])
+        update, states = run_program(program, ctx, flat_w, flat_g, states, lr)
+        return unravel(update), states
+
+    return update_fn, init_state_fn
+
+
+def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
+                   program_axis: str = "map"):
+    """Validation losses ``(programs, seeds)`` of every program in ``batch`` on ``task``.
+
+    Traceable (call it under ``jax.jit``). ``program_axis`` is ``"map"`` (programs one
+    after another, each op a real branch: best on CPU) or ``"vmap"`` (all programs at
+    once, every op computed and selected: for accelerators).
+    """
+    from .training import final_val_loss
+
+    def one_program(program):
+        update_fn, init_state_fn = program_optimizer(program, num_state_slots)
+        return jax.vmap(lambda seed: final_val_loss(task, update_fn, init_state_fn, seed))(
+            seeds)
+
+    if program_axis == "vmap":
+        return jax.vmap(one_program)(batch)
+    if program_axis == "map":
+        return jax.lax.map(one_program, batch)
+    raise ValueError(f"program_axis must be 'map' or 'vmap', not {program_axis!r}")
