@@ -39,9 +39,13 @@ LEARNING_RATE = 1e-4
 WEIGHT_DECAY = 0.1
 
 
-def make_params(scale: int = 1, seed: int = 0, dtype=jnp.float32) -> dict:
-    """A pytree of transformer-like layer shapes, ~10.4M parameters at scale 1."""
-    d, ff, vocab = 512 * scale, 2048 * scale, 8000
+def make_params(d_model: int = 512, ff: int = 2048, vocab: int = 8000, seed: int = 0,
+                dtype=jnp.float32) -> dict:
+    """A pytree of transformer-like layer shapes: an embedding and two blocks.
+
+    The defaults give 10.4M parameters.
+    """
+    d = d_model
     shapes = {"embed": (vocab, d), "final_norm": (d,)}
     for i in range(2):
         shapes.update({
@@ -54,11 +58,9 @@ def make_params(scale: int = 1, seed: int = 0, dtype=jnp.float32) -> dict:
             f"block{i}/mlp_out": (ff, d),
             f"block{i}/mlp_out_bias": (d,),
         })
-    keys = jax.random.split(jax.random.key(seed), len(shapes))
-    return {
-        name: (0.02 * jax.random.normal(key, shape)).astype(dtype)
-        for key, (name, shape) in zip(keys, sorted(shapes.items()))
-    }
+    rng = np.random.default_rng(seed)
+    return {name: jnp.asarray(0.02 * rng.standard_normal(shape, np.float32), dtype)
+            for name, shape in sorted(shapes.items())}
 
 
 def contenders(mu_dtype=None) -> dict[str, optax.GradientTransformation]:
@@ -96,15 +98,15 @@ def machine() -> dict:
     }
 
 
-def run_benchmark(rounds: int = 30, steps_per_round: int = 5, scale: int = 1,
-                  donate: bool = True, seed: int = 0) -> dict:
+def run_benchmark(rounds: int = 30, steps_per_round: int = 5, donate: bool = True,
+                  d_model: int = 512, ff: int = 2048, vocab: int = 8000, seed: int = 0) -> dict:
     """Measures step time and state bytes; returns a JSON-able dict.
 
     Args:
         rounds: rounds of alternation; each round times every contender once.
         steps_per_round: steps timed back to back per contender and round.
-        scale: widens the layers (1 gives ~10.4M parameters).
         donate: donate params and state to the jitted step (for all contenders).
+        d_model, ff, vocab: layer sizes (the defaults give 10.4M parameters).
         seed: seed of the parameters and gradients.
 
     Returns:
@@ -112,9 +114,8 @@ def run_benchmark(rounds: int = 30, steps_per_round: int = 5, scale: int = 1,
         contender), ``step_time_ratio`` (medians of per-round ratios),
         ``state_bytes`` and ``state_bytes_ratio``.
     """
-    params = make_params(scale, seed)
-    grads = jax.tree.map(lambda p: jnp.ones_like(p), make_params(scale, seed + 1))
-    grads = jax.tree.map(lambda p: 0.01 * p, make_params(scale, seed + 1))
+    params = make_params(d_model, ff, vocab, seed)
+    grads = jax.tree.map(lambda p: 0.01 * p, make_params(d_model, ff, vocab, seed + 1))
     n_params = int(sum(p.size for p in jax.tree.leaves(params)))
     txs = contenders()
 
@@ -184,11 +185,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", action="store_true", help="print one line of JSON")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--steps-per-round", type=int, default=5)
-    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--d-model", type=int, default=512)
+    parser.add_argument("--ff", type=int, default=2048)
+    parser.add_argument("--vocab", type=int, default=8000)
     parser.add_argument("--no-donate", action="store_true")
     args = parser.parse_args(argv)
     result = run_benchmark(rounds=args.rounds, steps_per_round=args.steps_per_round,
-                           scale=args.scale, donate=not args.no_donate)
+                           donate=not args.no_donate, d_model=args.d_model, ff=args.ff,
+                           vocab=args.vocab)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return result
 

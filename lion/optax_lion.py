@@ -46,9 +46,9 @@ class LionState(NamedTuple):
 
     Attributes:
         mu: the momentum, a pytree shaped like the params (dtype ``mu_dtype``).
-        count: the step count as an int32 scalar, kept only when the learning rate
-            or the weight decay is a schedule; ``None`` otherwise, so that the state
-            holds nothing but the momentum.
+        count: the step count as an int32 scalar, kept only when the learning
+            rate or the weight decay is a schedule; ``None`` otherwise, so that
+            the state holds nothing but the momentum.
     """
 
     mu: optax.Updates
@@ -72,17 +72,13 @@ def _known_value(name: str, value: Any) -> Optional[float]:
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
+        raise ValueError(f"lion: {name} must be a number, got {value!r}.") from exc
+    if not (np.issubdtype(array.dtype, np.floating)
+            or np.issubdtype(array.dtype, np.integer)):
+        raise ValueError(f"lion: {name} must be a number, got {value!r}.")
+    if array.shape != ():
         raise ValueError(
-                f"lion: {name} must be a number, got {value!r}."
-        ) from exc
-    if array.shape != () or not (
-            np.issubdtype(array.dtype, np.floating)
-            or np.issubdtype(array.dtype, np.integer)
-    ):
-        raise ValueError(
-                f"lion: {name} must be a real scalar, got {value!r} "
-                f"(shape {array.shape}, dtype {array.dtype})."
-        )
+            f"lion: {name} must be a real scalar, got an array of shape {array.shape}.")
     result = float(array)
     if not math.isfinite(result):
         raise ValueError(f"lion: {name} must be finite, got {result}.")
@@ -91,9 +87,7 @@ def _known_value(name: str, value: Any) -> Optional[float]:
 
 def _check_beta(name: str, value: Any) -> None:
     if callable(value):
-        raise ValueError(
-                f"lion: {name} must be a number in [0, 1), not a schedule."
-        )
+        raise ValueError(f"lion: {name} must be a number in [0, 1), not a schedule.")
     known = _known_value(name, value)
     if known is not None and not 0.0 <= known < 1.0:
         raise ValueError(f"lion: {name} must be in [0, 1), got {known}.")
@@ -115,12 +109,9 @@ def _canonical_mu_dtype(mu_dtype: Any) -> Optional[jnp.dtype]:
         dtype = jnp.dtype(mu_dtype)
     except TypeError as exc:
         raise ValueError(
-                f"lion: mu_dtype must be None or a floating dtype, got {mu_dtype!r}."
-        ) from exc
+            f"lion: mu_dtype must be None or a floating dtype, got {mu_dtype!r}.") from exc
     if not jnp.issubdtype(dtype, jnp.floating):
-        raise ValueError(
-                f"lion: mu_dtype must be a floating dtype, got {dtype}."
-        )
+        raise ValueError(f"lion: mu_dtype must be a floating dtype, got {dtype}.")
     return dtype
 
 
@@ -130,9 +121,8 @@ def _check_mask(mask: MaskOrFn) -> None:
     for leaf in jax.tree.leaves(mask):
         if not isinstance(leaf, (bool, np.bool_)):
             raise ValueError(
-                    "lion: mask leaves must be Python bools (True: apply weight decay), "
-                    f"got {leaf!r}; the mask must be static to be used under jit."
-            )
+                "lion: mask leaves must be Python bools (True: apply weight decay), "
+                f"got {leaf!r}; the mask must be static to be used under jit.")
 
 
 # --------------------------------------------------------------------------
@@ -202,8 +192,7 @@ def _decay_flags(mask: MaskOrFn, params: optax.Params, treedef) -> list[bool]:
     # The mask may be a prefix of the params tree: broadcast each of its leaves
     # over the subtree of params below it.
     full = jax.tree.map(
-            lambda m, sub: jax.tree.map(lambda _: bool(m), sub), mask_tree, params
-    )
+        lambda m, sub: jax.tree.map(lambda _: bool(m), sub), mask_tree, params)
     return treedef.flatten_up_to(full)
 
 
@@ -336,11 +325,9 @@ def lion(
     wd_is_schedule = callable(weight_decay)
     needs_count = lr_is_schedule or wd_is_schedule
     # Weight decay is skipped at trace time when it is a plain zero.
-    no_decay = (
-            not wd_is_schedule
-            and not isinstance(weight_decay, jax.core.Tracer)
-            and float(np.asarray(weight_decay)) == 0.0
-    )
+    no_decay = (not wd_is_schedule
+                and not isinstance(weight_decay, jax.core.Tracer)
+                and float(np.asarray(weight_decay)) == 0.0)
 
     def init_fn(params):
         count = jnp.zeros([], jnp.int32) if needs_count else None
@@ -358,10 +345,9 @@ def lion(
         else:
             if params is None:
                 raise ValueError(
-                        "lion: weight decay needs the params: call "
-                        "update(grads, state, params). (Under optax.inject_hyperparams "
-                        "the weight decay is an array even when it is 0.)"
-                )
+                    "lion: weight decay needs the params: call "
+                    "update(grads, state, params). (Under optax.inject_hyperparams "
+                    "the weight decay is an array even when it is 0.)")
             flat_p = treedef.flatten_up_to(params)
             flags = _decay_flags(mask, params, treedef)
 
