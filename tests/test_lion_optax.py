@@ -290,6 +290,16 @@ def test_state_is_half_of_adamw_and_a_quarter_with_bf16_momentum():
     assert tree_bytes(scheduled) == tree_bytes(params) + 4
 
 
+def test_tree_map_params_sees_the_momentum_as_params():
+    # optax.tree_map_params is how users derive e.g. shardings of the state.
+    params = make_params()
+    tx = lion(optax.linear_schedule(1e-3, 0.0, 10), weight_decay=0.1)
+    mapped = optax.tree_map_params(tx, lambda p: p.shape, tx.init(params),
+                                   transform_non_params=lambda _: "other")
+    assert mapped.mu == jax.tree.map(lambda p: p.shape, params)
+    assert mapped.count == "other"
+
+
 # --------------------------------------------------------------------------
 # Schedules, inject_hyperparams, MultiSteps, masks.
 
@@ -581,8 +591,9 @@ def test_example_lion_vs_adamw_runs():
 def test_benchmark_runs_on_a_small_tree():
     bench = _load(ROOT / "benchmarks" / "lion_step.py", "lion_step_benchmark")
     result = bench.run_benchmark(rounds=2, steps_per_round=1, d_model=16, ff=32, vocab=50)
-    assert set(result["step_time_s"]) == {"lion.lion", "optax.lion", "optax.adamw"}
+    assert {"lion.lion", "optax.lion", "optax.adamw", "lion.lion[mu=bfloat16]"} <= set(
+        result["step_time_s"])
     assert result["state_bytes_ratio"]["lion.lion / optax.adamw"] == pytest.approx(0.5, abs=1e-3)
-    assert result["state_bytes_ratio"]["lion.lion(mu bf16) / optax.adamw"] == pytest.approx(
+    assert result["state_bytes_ratio"]["lion.lion[mu=bfloat16] / optax.adamw"] == pytest.approx(
         0.25, abs=1e-3)
     assert result["machine"]["jax_backend"] == "cpu"
