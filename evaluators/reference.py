@@ -1,10 +1,12 @@
-"""The reference path: one program compiled directly with JAX, to check the interpreter.
+"""Reference paths that check the interpreter: compiled per program, and numpy.
 
-The program's live statements become straight-line jax code (the registry's jax
-meanings, the same :class:`~evaluators.interpreter.FlatContext`), traced into the same
-training loop. Each new program compiles anew (about a second or more), which is
-exactly why the search uses the interpreter; this path exists to cross-check it and to
-measure what the interpreter saves.
+* :func:`compiled_losses`: the program's live statements become straight-line jax code
+  (the registry's jax meanings, the same :class:`~evaluators.interpreter.FlatContext`),
+  traced into the same training loop. Each new program compiles anew (seconds), which is
+  exactly why the search uses the interpreter; this path cross-checks it and measures
+  what the interpreter saves.
+* :func:`numpy_losses`: the same training run with the optimizer step done by the numpy
+  executor of :mod:`programs.executor` (gradients still from jax), step by step.
 
 Example:
     >>> from programs.seed_programs import load_seed
@@ -24,6 +26,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from programs.dataflow import remove_redundancy
+from programs.executor import Executor, Segments
 from programs.kinds import check
 from programs.ops import CONSTANTS, OPS
 from programs.program import Const, NamedConst, Program, Var
@@ -73,3 +76,32 @@ def compiled_losses(task, program: Program, seeds: Sequence[int]) -> np.ndarray:
     update_fn, init_state_fn = compiled_optimizer(program)
     run = jax.jit(jax.vmap(lambda seed: final_val_loss(task, update_fn, init_state_fn, seed)))
     return np.asarray(run(jnp.asarray(seeds, jnp.int32)))
+
+
+def numpy_losses(task, program: Program, seeds: Sequence[int]) -> np.ndarray:
+    """Validation loss per seed with the numpy executor doing every optimizer step.
+
+    Mirrors :func:`evaluators.training.run_training`: same initial weights, batches and
+    schedule; NaN when a training loss is non-finite.
+    """
+    grad_fn = jax.jit(jax.value_and_grad(task.loss))
+    batch_fn = jax.jit(task.batch)
+    schedule = jax.jit(task.schedule)
+    results = []
+    for seed in seeds:
+        k_init, k_data = jax.random.split(jax.random.PRNGKey(seed))
+        params = task.init(k_init)
+        flat, unravel = ravel_pytree(params)
+        flat = np.asarray(flat, np.float32)
+        sizes = [leaf.size for leaf in jax.tree.leaves(params)]
+        executor = Executor(program, np.float32, Segments(sizes))
+        state, finite = executor.init_state(flat), True
+        for step in range(task.steps):
+            loss, grads = grad_fn(unravel(jnp.asarray(flat)), batch_fn(k_data, step))
+            finite &= bool(np.isfinite(loss))
+            update, state = executor.step(flat, np.asarray(ravel_pytree(grads)[0]), state,
+                                          np.float32(schedule(step)))
+            flat = (flat - update).astype(np.float32)
+        val = float(task.val_loss(unravel(jnp.asarray(flat))))
+        results.append(val if finite else float("nan"))
+    return np.asarray(results, np.float32)

@@ -28,7 +28,7 @@ from programs.seed_programs import load_seed
 from .encoding import encode_batch
 from .fitness import WORST_FITNESS, suite_fitness, task_fitness
 from .interpreter import program_losses
-from .tasks import SUITES, get_task, task_names
+from .tasks import SUITES, ProxyTask, get_task, task_names
 
 PROGRAM_AXES = ("map", "vmap")
 
@@ -38,8 +38,9 @@ class EvaluatorConfig:
     """What to evaluate on, and how.
 
     Attributes:
-        suite: a suite name (``cpu``, ``gpu``, ``meta10``, ``meta100``), a task name
-            (its proxy size), or a sequence of ``(task, size)`` pairs.
+        suite: a suite name (``cpu``, ``gpu``, ``meta10``, ``meta100``), task names
+            (comma-separated; proxy size), a sequence of ``(task, size)`` pairs, or a
+            sequence of :class:`~evaluators.tasks.ProxyTask` objects.
         seeds: training seeds; every program and the reference use the same ones.
         max_length: statements per encoded program (live statements must fit).
         batch_size: programs per compiled call.
@@ -101,6 +102,13 @@ def resolve_suite(suite) -> tuple[tuple[str, str], ...]:
     return tuple((str(name), str(size)) for name, size in suite)
 
 
+def suite_tasks(suite) -> list[ProxyTask]:
+    """The tasks of a suite; explicit :class:`ProxyTask` objects are taken as they are."""
+    if not isinstance(suite, str) and all(isinstance(t, ProxyTask) for t in suite):
+        return list(suite)
+    return [get_task(name, size) for name, size in resolve_suite(suite)]
+
+
 def task_label(name: str, size: str) -> str:
     """How a task is named in results: ``vit`` at proxy size, ``vit@meta10`` otherwise."""
     return name if size == "proxy" else f"{name}@{size}"
@@ -113,8 +121,8 @@ class SuiteEvaluator:
     config: EvaluatorConfig = field(default_factory=EvaluatorConfig)
 
     def __post_init__(self):
-        self.tasks = {task_label(name, size): get_task(name, size)
-                      for name, size in resolve_suite(self.config.suite)}
+        self.tasks = {task_label(task.name, task.size): task
+                      for task in suite_tasks(self.config.suite)}
         self.device = jax.devices(self.config.device)[0] if self.config.device else \
             jax.devices()[0]
         axis = self.config.program_axis

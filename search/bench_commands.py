@@ -11,6 +11,7 @@ import json
 
 BENCHMARKS = {
     "programs": "programs.benchmark",
+    "eval": "evaluators.benchmark",
 }
 
 

@@ -34,6 +34,8 @@ COMMANDS = {
     "check": ("search.program_commands", "parse and validate a program file; show its "
                                          "canonical form and redundant statements"),
     "funcsim": ("search.program_commands", "compare the behaviour of two programs"),
+    "evaluate": ("search.program_commands", "train a program on the proxy tasks; its fitness "
+                                            "against the AdamW warm start"),
     "bench": ("search.bench_commands", "benchmarks (programs, ...) printing JSON"),
 }
 

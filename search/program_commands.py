@@ -1,4 +1,4 @@
-"""Commands on single program files: ``check`` and ``funcsim``.
+"""Commands on single program files: ``check``, ``funcsim`` and ``evaluate``.
 
 Example:
     $ lion-search check programs/seeds/adamw.py --json
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+
+import numpy as np
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,4 +90,58 @@ def run_funcsim(args) -> int:
     else:
         verdict = "same behaviour" if result["match"] else "different behaviour"
         print(f"similarity {result['similarity']:.4f}: {verdict}")
+    return 0
+
+
+SIZES = {"proxy": "proxy", "meta": "meta10", "meta10": "meta10", "meta100": "meta100"}
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="program file holding one `def train(...)`")
+    parser.add_argument("--tasks", help="comma-separated task names (default: the CPU suite)")
+    parser.add_argument("--size", choices=sorted(SIZES), default="proxy",
+                        help="task size: proxy, or meta (= meta10) / meta100 for "
+                             "meta-validation")
+    parser.add_argument("--seeds", default="0,1", help="comma-separated training seeds")
+    parser.add_argument("--device", help="cpu, gpu or tpu (default: jax's default device)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run_evaluate(args) -> int:
+    from evaluators.suite import EvaluatorConfig, SuiteEvaluator, resolve_suite
+    from evaluators.tasks import SUITES
+    from programs.kinds import check
+    from programs.parser import parse_file
+
+    from .cli import UsageError
+
+    program = check(parse_file(args.file), args.file)
+    size = SIZES[args.size]
+    try:
+        seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
+        if args.tasks:
+            suite = tuple((name, size) for name, _ in resolve_suite(args.tasks))
+        else:
+            suite = tuple((name, size) for name, _ in SUITES["cpu"])
+        config = EvaluatorConfig(suite=suite, seeds=seeds, batch_size=1,
+                                 num_state_slots=program.num_state_slots,
+                                 max_length=max(len(program), 1), device=args.device)
+        evaluator = SuiteEvaluator(config)
+    except (ValueError, RuntimeError) as err:
+        raise UsageError(str(err).splitlines()[0]) from None
+    result = evaluator.evaluate([program])[0]
+    report = {"fitness": result.fitness, "losses": result.losses,
+              "task_fitness": result.task_fitness, "status": result.status,
+              "reason": result.reason, "seconds": round(result.seconds, 3),
+              "reference": {label: float(np.mean(values)) for label, values
+                            in evaluator.reference_losses().items()},
+              "seeds": list(seeds), "size": size}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{args.file}: fitness {result.fitness:+.4f} ({result.status}"
+          f"{': ' + result.reason if result.reason else ''})")
+    for label, loss in result.losses.items():
+        print(f"  {label:<16} loss {loss:.4f}  (AdamW {report['reference'][label]:.4f})"
+              f"  fitness {result.task_fitness[label]:+.4f}")
     return 0
