@@ -26,10 +26,10 @@ import numpy as np
 import optax
 
 __all__ = [
-        "LionState",
-        "ScaleByLionState",
-        "lion",
-        "scale_by_lion",
+    "LionState",
+    "ScaleByLionState",
+    "lion",
+    "scale_by_lion",
 ]
 
 MaskOrFn = Optional[Union[Any, Callable[[optax.Params], Any]]]

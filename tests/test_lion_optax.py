@@ -6,7 +6,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -17,96 +16,10 @@ import pytest
 
 import lion as lion_pkg
 from lion import LionState, ScaleByLionState, lion, scale_by_lion
+from lion_helpers import (assert_trees_equal, gradient_stream, make_params, numpy_lion,
+                          regression_loss, run_closed_loop, run_open_loop, tree_bytes)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-# --------------------------------------------------------------------------
-# Helpers.
-
-
-def make_params(dtype=jnp.float32, seed=0):
-    rng = np.random.default_rng(seed)
-    normal = lambda *shape: jnp.asarray(rng.standard_normal(shape, np.float32), dtype)
-    return {"dense": {"w": normal(12, 7), "b": normal(7)}, "scale": normal(5)}
-
-
-def gradient_stream(params, steps, seed=1):
-    """A fixed stream of gradients: a pytree whose leaves have a leading time axis."""
-    rng = np.random.default_rng(seed)
-    return jax.tree.map(
-        lambda x: jnp.asarray(rng.standard_normal((steps,) + x.shape, np.float32), x.dtype),
-        params)
-
-
-def run_open_loop(tx, params, grads):
-    """Applies ``tx`` to a fixed gradient stream; returns the params after each step."""
-
-    @jax.jit
-    def go(params, grads):
-        def body(carry, g):
-            p, s = carry
-            u, s = tx.update(g, s, p)
-            p = optax.apply_updates(p, u)
-            return (p, s), p
-
-        (p, s), traj = jax.lax.scan(body, (params, tx.init(params)), grads)
-        return p, s, traj
-
-    return go(params, grads)
-
-
-def run_closed_loop(tx, params, loss, steps):
-    @jax.jit
-    def go(params):
-        def body(carry, _):
-            p, s = carry
-            u, s = tx.update(jax.grad(loss)(p), s, p)
-            p = optax.apply_updates(p, u)
-            return (p, s), p
-
-        (p, s), traj = jax.lax.scan(body, (params, tx.init(params)), None, length=steps)
-        return p, s, traj
-
-    return go(params)
-
-
-def assert_trees_equal(a, b, **tol):
-    assert jax.tree.structure(a) == jax.tree.structure(b)
-    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
-        assert x.dtype == y.dtype
-        if tol:
-            np.testing.assert_allclose(np.asarray(x, np.float64), np.asarray(y, np.float64), **tol)
-        else:
-            np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
-
-
-def regression_loss(params):
-    x = jnp.linspace(-1.0, 1.0, 48).reshape(4, 12)
-    y = jnp.sin(jnp.arange(28.0)).reshape(4, 7)
-    pred = jnp.tanh(x @ params["dense"]["w"] + params["dense"]["b"])
-    return jnp.mean((pred - y) ** 2) + 0.1 * jnp.sum(params["scale"] ** 2)
-
-
-def numpy_lion(params, grads, lr, b1, b2, wd, mask=None):
-    """The paper's formula, transcribed in float64 numpy.
-
-    ``lr`` and ``wd`` are functions of the step number; ``mask`` maps leaf
-    index to whether weight decay applies.
-    """
-    w = [np.asarray(x, np.float64) for x in jax.tree.leaves(params)]
-    gs = [np.asarray(x, np.float64) for x in jax.tree.leaves(grads)]
-    m = [np.zeros_like(x) for x in w]
-    traj = []
-    for t in range(gs[0].shape[0]):
-        for i in range(len(w)):
-            g = gs[i][t]
-            c = b1 * m[i] + (1 - b1) * g
-            decay = wd(t) if (mask is None or mask[i]) else 0.0
-            w[i] = w[i] - lr(t) * (np.sign(c) + decay * w[i])
-            m[i] = b2 * m[i] + (1 - b2) * g
-        traj.append([x.copy() for x in w])
-    return traj
 
 
 # --------------------------------------------------------------------------
@@ -272,10 +185,6 @@ def test_low_precision_trajectory_follows_the_formula(dtype, rtol, mu_dtype):
                                    rtol=2 ** -7, atol=1e-3)
 
 
-def tree_bytes(tree):
-    return sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(tree))
-
-
 def test_state_is_half_of_adamw_and_a_quarter_with_bf16_momentum():
     params = make_params()
     adamw = tree_bytes(optax.adamw(1e-3).init(params))
@@ -439,68 +348,12 @@ def test_jit_of_donated_step_compiles_once():
 # --------------------------------------------------------------------------
 # Sharded parameters (two CPU devices, in a subprocess so the flag stays there).
 
-SHARDING_CHECK = textwrap.dedent("""
-    import os
-    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-    import jax, jax.numpy as jnp, numpy as np, optax
-    from jax.sharding import AxisType, NamedSharding, PartitionSpec as P
-    from lion import lion
-
-    assert len(jax.devices()) == 2, jax.devices()
-    w = jnp.arange(64.0).reshape(16, 4) / 64.0
-    b = jnp.linspace(-1.0, 1.0, 4)
-    grads = {"w": jnp.cos(w * 7.0), "b": jnp.sin(b * 3.0)}
-    def make_step(tx):
-        def step(params, state, grads):
-            updates, state = tx.update(grads, state, params)
-            return optax.apply_updates(params, updates), state
-        return step
-
-    for mu_dtype in (None, jnp.bfloat16):
-        tx = lion(0.1, weight_decay=0.2, mu_dtype=mu_dtype)
-        ref_p, ref_s = {"w": w, "b": b}, tx.init({"w": w, "b": b})
-        for _ in range(3):
-            ref_p, ref_s = jax.jit(make_step(tx))(ref_p, ref_s, grads)
-        for axis_type in (AxisType.Auto, AxisType.Explicit):
-            mesh = jax.make_mesh((2,), ("x",), axis_types=(axis_type,))
-            with jax.set_mesh(mesh):
-                # The spec spellings jax gives outputs in each mode (P("x") and
-                # P("x", None) are equivalent, but jit would compile again, for
-                # any optimizer, if the outputs were spelled differently).
-                if axis_type == AxisType.Auto:
-                    specs = {"w": P("x"), "b": P()}
-                else:
-                    specs = {"w": P("x", None), "b": P(None)}
-                shardings = {k: NamedSharding(mesh, v) for k, v in specs.items()}
-                # From numpy: fresh buffers, since donation deletes them.
-                params = jax.device_put({"w": np.asarray(w), "b": np.asarray(b)}, shardings)
-                g = jax.device_put({k: np.asarray(v) for k, v in grads.items()}, shardings)
-                state = tx.init(params)
-                for name in ("w", "b"):
-                    assert state.mu[name].sharding.is_equivalent_to(shardings[name], 2 - (name == "b")), (
-                        axis_type, name, state.mu[name].sharding)
-                jstep = jax.jit(make_step(tx), donate_argnums=(0, 1))
-                for _ in range(3):
-                    params, state = jstep(params, state, g)
-                assert jstep._cache_size() == 1
-                for name, ndim in (("w", 2), ("b", 1)):
-                    assert state.mu[name].sharding.is_equivalent_to(shardings[name], ndim), (
-                        axis_type, name, state.mu[name].sharding)
-                    assert params[name].sharding.is_equivalent_to(shardings[name], ndim)
-                    assert len(state.mu[name].addressable_shards) == 2
-                    np.testing.assert_allclose(params[name], ref_p[name], rtol=1e-6)
-                    np.testing.assert_allclose(np.asarray(state.mu[name], np.float32),
-                                               np.asarray(ref_s.mu[name], np.float32), rtol=1e-6)
-                if mu_dtype is None:
-                    assert state.mu["w"].addressable_shards[0].data.shape == (8, 4)
-    print("SHARDING-OK")
-""")
-
 
 def test_sharded_params_get_sharded_state():
     env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
     env.pop("XLA_FLAGS", None)
-    result = subprocess.run([sys.executable, "-c", SHARDING_CHECK], env=env, cwd=ROOT,
+    script = ROOT / "tests" / "lion_sharding_check.py"
+    result = subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "SHARDING-OK" in result.stdout
@@ -558,6 +411,15 @@ def test_callable_mask_returning_arrays_is_rejected():
 
 # --------------------------------------------------------------------------
 # Package hygiene, example and benchmark.
+
+
+def test_docstring_examples():
+    import doctest
+
+    import lion.optax_lion
+
+    result = doctest.testmod(lion.optax_lion)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_importing_lion_imports_neither_torch_nor_the_search():

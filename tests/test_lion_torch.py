@@ -263,6 +263,15 @@ def test_bad_group_override_is_rejected():
         Lion([{"params": [params["w"]], "weight_decay": -1.0}], lr=1e-3)
 
 
+def test_docstring_examples():
+    import doctest
+
+    import lion.torch
+
+    result = doctest.testmod(lion.torch)
+    assert result.attempted > 0 and result.failed == 0
+
+
 def test_deepcopy_and_repr():
     opt = Lion(make_params().values(), lr=1e-3)
     clone = copy.deepcopy(opt)
