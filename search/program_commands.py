@@ -69,18 +69,17 @@ def check_report(path: str) -> dict:
 
 
 def add_funcsim_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("a", help="first program file")
-    parser.add_argument("b", help="second program file")
+    parser.add_argument("a", help="first program: a file, or DIR:ID of a run")
+    parser.add_argument("b", help="second program: a file, or DIR:ID of a run")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run_funcsim(args) -> int:
     from programs.funcsim import behaviour, behaviour_similarity, fingerprint
-    from programs.kinds import check
-    from programs.parser import parse_file
 
-    a = check(parse_file(args.a), args.a)
-    b = check(parse_file(args.b), args.b)
+    from .program_ref import load_program_ref
+
+    a, b = load_program_ref(args.a), load_program_ref(args.b)
     fingerprints = [fingerprint(a), fingerprint(b)]
     result = {"similarity": behaviour_similarity(behaviour(a), behaviour(b)),
               "match": fingerprints[0] == fingerprints[1],
@@ -97,7 +96,7 @@ SIZES = {"proxy": "proxy", "meta": "meta10", "meta10": "meta10", "meta100": "met
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="program file holding one `def train(...)`")
+    parser.add_argument("file", help="the program: a file, or DIR:ID of a run")
     parser.add_argument("--tasks", help="comma-separated task names (default: the CPU suite)")
     parser.add_argument("--size", choices=sorted(SIZES), default="proxy",
                         help="task size: proxy, or meta (= meta10) / meta100 for "
@@ -110,12 +109,11 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 def run_evaluate(args) -> int:
     from evaluators.suite import EvaluatorConfig, SuiteEvaluator, resolve_suite
     from evaluators.tasks import SUITES
-    from programs.kinds import check
-    from programs.parser import parse_file
 
     from .cli import UsageError
+    from .program_ref import load_program_ref
 
-    program = check(parse_file(args.file), args.file)
+    program = load_program_ref(args.file)
     size = SIZES[args.size]
     try:
         seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
@@ -125,7 +123,7 @@ def run_evaluate(args) -> int:
             suite = tuple((name, size) for name, _ in SUITES["cpu"])
         config = EvaluatorConfig(suite=suite, seeds=seeds, batch_size=1,
                                  num_state_slots=program.num_state_slots,
-                                 max_length=max(len(program), 1), device=args.device)
+                                 max_length=max(len(program), 32), device=args.device)
         evaluator = SuiteEvaluator(config)
     except (ValueError, RuntimeError) as err:
         raise UsageError(str(err).splitlines()[0]) from None
