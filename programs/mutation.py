@@ -92,10 +92,14 @@ class Mutation:
 
 
 class Mutator:
-    """Makes one valid child of a valid program: ``child, mutation = mutator(parent, rng)``."""
+    """Makes one valid child of a valid program: ``child, mutation = mutator(parent, rng)``.
+
+    ``invalid`` counts the draws that abstract execution rejected (then redrawn).
+    """
 
     def __init__(self, config: MutationConfig | None = None):
         self.config = config or MutationConfig()
+        self.invalid = 0  # draws rejected by abstract execution, over this mutator's life
 
     def __call__(self, parent: Program, rng: random.Random) -> tuple[Program, Mutation]:
         config = self.config
@@ -108,8 +112,11 @@ class Mutator:
             if made is None:
                 continue
             child, mutation = made
-            if len(child) <= config.max_length and child != parent and is_valid(child):
+            if len(child) > config.max_length or child == parent:
+                continue
+            if is_valid(child):
                 return child, mutation
+            self.invalid += 1
         raise ValueError(f"no valid child after {config.max_tries} tries")
 
     def _pick_kind(self, parent: Program, rng: random.Random) -> str | None:

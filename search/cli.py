@@ -36,6 +36,8 @@ COMMANDS = {
     "funcsim": ("search.program_commands", "compare the behaviour of two programs"),
     "evaluate": ("search.program_commands", "train a program on the proxy tasks; its fitness "
                                             "against the AdamW warm start"),
+    "run": ("search.run_commands", "run a search (or --resume one)"),
+    "status": ("search.run_commands", "counters of a run, also while it runs"),
     "bench": ("search.bench_commands", "benchmarks (programs, ...) printing JSON"),
 }
 

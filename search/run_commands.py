@@ -1,0 +1,157 @@
+"""``lion-search run`` and ``lion-search status``.
+
+Example:
+    $ lion-search run configs/quickstart.yaml --out runs/quick
+    $ lion-search status runs/quick --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="YAML search config (see configs/)")
+    parser.add_argument("--out", required=True, help="run directory (created)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out (after a crash or Ctrl-C)")
+    parser.add_argument("--address", help="join an existing Ray cluster at this address")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set stop.max_programs=500")
+    parser.add_argument("--dashboard", action="store_true", help="start Ray's dashboard")
+
+
+def run_run(args) -> int:
+    from .cli import UsageError
+    from .config import ConfigError, config_to_dict, load_config
+    from .store import RunStore, StoreError
+
+    try:
+        config = load_config(args.config, args.set)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+    try:
+        if args.resume:
+            store = RunStore.open(args.out)
+            config = _resumable_config(store, config, config_to_dict)
+        else:
+            store = None
+    except StoreError as err:
+        raise UsageError(str(err)) from None
+    return _run(args, config, store)
+
+
+def _resumable_config(store, config, to_dict):
+    """The config to resume with: the run's own, with the operational keys of ``config``."""
+    from .cli import UsageError
+    from .config import load_config_text
+    from .controller import OPERATIONAL_KEYS
+
+    stored, given = store.config(), to_dict(config)
+    for key in sorted(set(stored) | set(given)):
+        if key not in OPERATIONAL_KEYS and stored.get(key) != given.get(key):
+            raise UsageError(f"{store.directory}: the config's '{key}' differs from the run's "
+                             f"({given.get(key)!r} vs {stored.get(key)!r}); resume with the "
+                             "run's config")
+    import yaml
+
+    return load_config_text(yaml.safe_dump(given), str(store.directory))
+
+
+def _run(args, config, store) -> int:
+    import ray
+
+    from .cli import UsageError
+    from .controller import Search
+    from .progress import Progress
+    from .store import StoreError
+
+    address = args.address or config.ray.address
+    started_ray = address is None
+    progress = Progress()
+
+    def log(message):
+        print(message, flush=True)
+
+    try:
+        if store is None:
+            try:
+                search = Search.start(config, args.out, progress=progress, log=log)
+            except StoreError as err:
+                raise UsageError(str(err)) from None
+        else:
+            search = Search.resume(store, config, progress=progress, log=log)
+        os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+        ray.init(address="local" if started_ray else address, include_dashboard=
+                 args.dashboard or config.ray.dashboard, log_to_driver=False,
+                 logging_level="ERROR", configure_logging=True)
+        try:
+            reason = search.run()
+        finally:
+            if started_ray:
+                ray.shutdown()
+    finally:
+        progress.close()
+    _print_summary(search, reason, args.out)
+    return 130 if reason == "interrupted" else 0
+
+
+def _print_summary(search, reason: str, out: str) -> None:
+    from programs.dataflow import remove_redundancy
+    from programs.printer import to_source
+
+    counts = search.store.counts()
+    print(f"stopped: {reason}. {counts['programs']} programs, {counts['evaluations']} "
+          f"evaluations, cache-hit rate {counts['cache_hit_rate']:.1%}, redundant "
+          f"statements {counts['redundant_share']:.1%}, {search.elapsed():.0f} s")
+    if reason == "interrupted":
+        print(f"resume with: lion-search run CONFIG --out {out} --resume")
+    tops = search.store.top_programs(search.config.show_top)
+    for rank, top in enumerate(tops, 1):
+        program = search.breeder.program(top["program"])
+        losses = ", ".join(f"{k} {v:.4f}" for k, v in top["losses"].items())
+        print(f"\n#{rank} program {top['program']}: fitness {top['fitness']:+.4f} ({losses})")
+        print(to_source(program))
+        print("simplified:")
+        print(to_source(remove_redundancy(program)))
+    meta_suite = search.config.meta_validation.suite
+    best_meta = search.store.top_programs(1, suite=meta_suite)
+    if best_meta:
+        print(f"\nbest by meta-validation ({meta_suite}): program {best_meta[0]['program']} "
+              f"fitness {best_meta[0]['fitness']:+.4f}")
+    sys.stdout.flush()
+
+
+def add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="run directory")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run_status(args) -> int:
+    from .cli import UsageError
+    from .store import RunStore, StoreError
+
+    try:
+        store = RunStore.open_readonly(args.dir)
+        counts = store.counts()
+        last = store.last_stats() or {}
+        config = store.config()
+    except StoreError as err:
+        raise UsageError(str(err)) from None
+    report = dict(counts, elapsed=float(store.get_meta("elapsed", "0")),
+                  invalid=last.get("invalid", 0), islands=config.get("islands"),
+                  island_best=last.get("island_best", []))
+    store.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    best = report["best_fitness"]
+    print(f"{args.dir}: {report['programs']} programs ({report['pending']} pending), "
+          f"{report['evaluations']} evaluations ({report['failed_evaluations']} failed), "
+          f"cache-hit rate {report['cache_hit_rate']:.1%}, redundant statements "
+          f"{report['redundant_share']:.1%}, best fitness "
+          f"{'-' if best is None else f'{best:+.4f}'}, {report['elapsed']:.0f} s")
+    return 0

@@ -1,0 +1,94 @@
+"""Ray evaluator actors: each compiles its suites once and evaluates batches of programs.
+
+One actor per accelerator (``gpus_per_actor`` may be fractional) where the cluster has
+GPUs, else one per CPU core with XLA held to one thread. Actors restart by themselves
+when their process dies (``max_restarts=-1``); the batch they held fails with an actor
+error and the controller resubmits it, so every program is evaluated exactly once.
+
+Example:
+    >>> plan = plan_actors({"CPU": 2.0}, requested=None, gpus_per_actor=1.0)
+    >>> plan.count, plan.num_gpus, plan.env["XLA_FLAGS"].split()[0]
+    (2, 0.0, '--xla_cpu_multi_thread_eigen=false')
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+
+SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+@dataclass(frozen=True)
+class ActorPlan:
+    """How many actors, with which resources and environment."""
+
+    count: int
+    num_cpus: float
+    num_gpus: float
+    env: dict = field(default_factory=dict)
+
+
+def plan_actors(resources: dict, requested: int | None, gpus_per_actor: float) -> ActorPlan:
+    """Actors for a cluster with ``resources`` (``ray.cluster_resources()``)."""
+    gpus = float(resources.get("GPU", 0.0))
+    cpus = max(1, int(resources.get("CPU", 1.0)))
+    if gpus > 0:
+        count = requested or max(1, int(gpus / gpus_per_actor))
+        return ActorPlan(count, num_cpus=1.0, num_gpus=gpus_per_actor)
+    env = {"XLA_FLAGS": SINGLE_THREAD_XLA, "JAX_PLATFORMS": "cpu",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    return ActorPlan(requested or cpus, num_cpus=1.0, num_gpus=0.0, env=env)
+
+
+class EvaluatorWorker:
+    """The actor body (wrapped with ``ray.remote`` by :func:`make_actor`).
+
+    ``evaluate(suite_kind, sources)`` returns one result dict per program source:
+    ``fitness``, ``losses``, ``task_fitness``, ``status``, ``reason``, ``seconds``.
+    ``suite_kind`` is ``"proxy"`` or ``"meta"``; each suite compiles on first use.
+    """
+
+    def __init__(self, evaluator: dict, meta_suite: str, name: str):
+        self.settings = evaluator
+        self.meta_suite = meta_suite
+        self.name = f"{name}@{socket.gethostname()}:{os.getpid()}"
+        self.evaluators = {}
+
+    def _evaluator(self, kind: str):
+        from evaluators.suite import EvaluatorConfig, SuiteEvaluator
+
+        if kind not in self.evaluators:
+            settings = dict(self.settings)
+            if kind == "meta":
+                settings["suite"] = self.meta_suite
+            settings["seeds"] = tuple(settings["seeds"])
+            self.evaluators[kind] = SuiteEvaluator(EvaluatorConfig(**settings))
+        return self.evaluators[kind]
+
+    def evaluate(self, kind: str, sources: list[str]) -> tuple[str, list[dict]]:
+        from programs.parser import parse
+
+        programs = [parse(source) for source in sources]
+        results = self._evaluator(kind).evaluate(programs)
+        return self.name, [result._asdict() for result in results]
+
+    def warm_up(self) -> str:
+        """Compile the proxy suite (and evaluate the reference); returns the worker name."""
+        self._evaluator("proxy").reference_losses()
+        return self.name
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def make_actor(plan: ActorPlan, evaluator: dict, meta_suite: str, name: str):
+    """Start one evaluator actor with ``plan``'s resources."""
+    import ray
+
+    remote = ray.remote(EvaluatorWorker).options(
+        num_cpus=plan.num_cpus, num_gpus=plan.num_gpus, max_restarts=-1,
+        max_task_retries=0, runtime_env={"env_vars": plan.env} if plan.env else None,
+        name=None)
+    return remote.remote(evaluator, meta_suite, name)
