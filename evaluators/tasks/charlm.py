@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from evaluators.tasks.stdlib_text import VOCAB, load_corpus
+from evaluators.tasks.reparam import with_param_scale
 from evaluators.tasks.task import ProxyTask
 from evaluators.tasks.transformer import (apply_blocks, dense, init_blocks, init_dense,
                                           init_layer_norm, layer_norm)
@@ -30,25 +31,27 @@ from evaluators.tasks.transformer import (apply_blocks, dense, init_blocks, init
 class CharLMConfig:
     """Settings of the character LM task (data, model, training)."""
 
-    seq: int = 32                # context length (the model predicts seq next bytes)
+    seq: int = 16                # context length (the model predicts seq next bytes)
     train_bytes: int = 1_000_000
     val_bytes: int = 100_000
     val_windows: int = 256
-    width: int = 32
+    width: int = 16
     layers: int = 1
     heads: int = 2
     mlp_ratio: int = 4
     steps: int = 150
-    batch_size: int = 32
+    batch_size: int = 16
     warmup: int = 15
+    param_scale: float = 8.0     # see reparam.py: stored weights are w / param_scale
 
 
 SIZES = {
     "proxy": CharLMConfig(),
-    "meta10": CharLMConfig(seq=64, width=64, layers=2, steps=400, batch_size=32, warmup=40),
-    "meta100": CharLMConfig(seq=128, width=128, layers=3, heads=4, steps=1000, batch_size=64,
-                            warmup=100, train_bytes=3_000_000, val_bytes=300_000,
-                            val_windows=512),
+    "meta10": CharLMConfig(seq=32, width=32, steps=200, batch_size=32, warmup=20,
+                           param_scale=4.0),
+    "meta100": CharLMConfig(seq=32, width=64, layers=2, heads=4, steps=300, batch_size=32,
+                            warmup=30, train_bytes=3_000_000, val_bytes=300_000,
+                            val_windows=512, param_scale=8.0),
 }
 
 
@@ -90,5 +93,6 @@ def build(c: CharLMConfig, size: str) -> ProxyTask:
     def val_loss(params):
         return cross_entropy(params, val)
 
-    return ProxyTask("charlm", size, c.steps, c.batch_size, c.warmup,
+    task = ProxyTask("charlm", size, c.steps, c.batch_size, c.warmup,
                      init, batch, cross_entropy, val_loss, config=c)
+    return with_param_scale(task, c.param_scale)

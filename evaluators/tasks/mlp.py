@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from evaluators.tasks.reparam import with_param_scale
 from evaluators.tasks.task import ProxyTask
 from evaluators.tasks.transformer import dense, init_dense
 
@@ -37,16 +38,18 @@ class MLPConfig:
     hidden: int = 64
     depth: int = 2
     steps: int = 200
-    batch_size: int = 64
+    batch_size: int = 32
     warmup: int = 20
+    param_scale: float = 2.0     # see reparam.py: stored weights are w / param_scale
     data_seed: int = 0
 
 
 SIZES = {
     "proxy": MLPConfig(),
-    "meta10": MLPConfig(hidden=256, train_size=16384, steps=500, batch_size=128, warmup=50),
-    "meta100": MLPConfig(hidden=512, depth=3, train_size=65536, steps=1000,
-                         batch_size=512, warmup=100),
+    "meta10": MLPConfig(hidden=128, train_size=16384, steps=400, batch_size=128, warmup=40,
+                        param_scale=4.0),
+    "meta100": MLPConfig(hidden=256, depth=3, train_size=65536, steps=800, batch_size=128,
+                         warmup=80, param_scale=4.0),
 }
 
 
@@ -92,5 +95,6 @@ def build(c: MLPConfig, size: str) -> ProxyTask:
     def val_loss(params):
         return cross_entropy(params, x_val, y_val)
 
-    return ProxyTask("mlp", size, c.steps, c.batch_size, c.warmup,
+    task = ProxyTask("mlp", size, c.steps, c.batch_size, c.warmup,
                      init, batch, loss, val_loss, config=c)
+    return with_param_scale(task, c.param_scale)

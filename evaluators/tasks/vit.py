@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from evaluators.tasks.reparam import with_param_scale
 from evaluators.tasks.task import ProxyTask
 from evaluators.tasks.transformer import (apply_blocks, dense, init_blocks, init_dense,
                                           init_layer_norm, layer_norm)
@@ -34,26 +35,27 @@ class ViTConfig:
     patch: int = 4               # tokens are patch x patch squares
     classes: int = 10
     max_freq: int = 3            # texture frequencies, in cycles per image
-    noise: float = 0.6           # pixel noise std (textures have unit std)
-    distractor: float = 0.5      # weight of another class's texture
+    noise: float = 0.3           # pixel noise std (textures have unit std)
+    distractor: float = 0.3      # weight of another class's texture
     train_size: int = 4096
     val_size: int = 1024
     width: int = 16
     layers: int = 1
     heads: int = 2
     mlp_ratio: int = 2
-    steps: int = 200
+    steps: int = 150
     batch_size: int = 32
-    warmup: int = 20
+    warmup: int = 15
+    param_scale: float = 4.0     # see reparam.py: stored weights are w / param_scale
     data_seed: int = 0
 
 
 SIZES = {
     "proxy": ViTConfig(),
-    "meta10": ViTConfig(width=32, layers=2, steps=400, batch_size=64, warmup=40,
-                        train_size=16384),
-    "meta100": ViTConfig(image=32, width=64, layers=3, heads=4, steps=800, batch_size=128,
-                         warmup=80, train_size=32768, val_size=2048),
+    "meta10": ViTConfig(width=32, layers=2, steps=200, batch_size=64, warmup=20,
+                        train_size=16384, param_scale=8.0),
+    "meta100": ViTConfig(width=64, layers=2, heads=4, steps=400, batch_size=64, warmup=40,
+                         train_size=32768, val_size=2048, param_scale=16.0),
 }
 
 
@@ -131,5 +133,6 @@ def build(c: ViTConfig, size: str) -> ProxyTask:
     def val_loss(params):
         return cross_entropy(params, x_val, y_val)
 
-    return ProxyTask("vit", size, c.steps, c.batch_size, c.warmup,
+    task = ProxyTask("vit", size, c.steps, c.batch_size, c.warmup,
                      init, batch, loss, val_loss, config=c)
+    return with_param_scale(task, c.param_scale)
