@@ -3,17 +3,21 @@
 Per task, with ``L`` the program's validation loss and ``L_ref`` the AdamW warm start's,
 both averaged over the same seeds::
 
-    fitness = (L_ref - L) / L_ref          # 0: as good as AdamW; 0.05: 5% lower loss
+    fitness = ln(L_ref / L)          # 0: as good as AdamW; +0.05: about 5% lower loss
 
-floored at :data:`WORST_FITNESS` (-1, a loss twice AdamW's or worse). A non-finite loss
-on any seed gets the worst fitness and a recorded reason, never an exception. The
-suite's fitness is the mean over its tasks.
+A log ratio rather than a clipped difference, so that programs far worse than AdamW
+still differ (the search can climb from a weak warm start). It is floored at
+:data:`WORST_FITNESS` (-10: a loss e^10 times AdamW's). A non-finite loss on any seed
+gets the worst fitness and a recorded reason, never an exception. The suite's fitness
+is the mean over its tasks.
 
 Example:
     >>> task_fitness([1.0, 1.2], [1.1, 1.1])
     (0.0, None)
+    >>> round(task_fitness([1.0], [1.1])[0], 4)
+    0.0953
     >>> task_fitness([float("nan"), 1.0], [1.1, 1.1])
-    (-1.0, 'non-finite validation loss on 1 of 2 seeds')
+    (-10.0, 'non-finite validation loss on 1 of 2 seeds')
     >>> round(suite_fitness([0.1, -0.02]), 6)
     0.04
 """
@@ -25,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-WORST_FITNESS = -1.0
+WORST_FITNESS = -10.0
 
 
 def task_fitness(losses: Sequence[float], reference_losses: Sequence[float]
@@ -41,8 +45,10 @@ def task_fitness(losses: Sequence[float], reference_losses: Sequence[float]
     reference = float(np.mean(reference_losses))
     if not math.isfinite(reference) or reference <= 0:
         raise ValueError(f"the reference loss must be finite and positive, not {reference}")
-    fitness = (reference - float(np.mean(losses))) / reference
-    return max(fitness, WORST_FITNESS), None
+    loss = float(np.mean(losses))
+    if loss <= 0:
+        return -WORST_FITNESS, None  # a perfect loss: the best there is
+    return max(math.log(reference / loss), WORST_FITNESS), None
 
 
 def suite_fitness(task_fitnesses: Sequence[float]) -> float:

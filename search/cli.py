@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ProgramError, UsageError) as err:
         print(f"lion-search {args.command}: {err}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"lion-search {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -71,19 +71,19 @@ def _run(args, config, store) -> int:
 
     address = args.address or config.ray.address
     started_ray = address is None
-    progress = Progress()
 
     def log(message):
         print(message, flush=True)
 
+    progress = Progress()
     try:
-        if store is None:
-            try:
+        try:
+            if store is None:
                 search = Search.start(config, args.out, progress=progress, log=log)
-            except StoreError as err:
-                raise UsageError(str(err)) from None
-        else:
-            search = Search.resume(store, config, progress=progress, log=log)
+            else:
+                search = Search.resume(store, config, progress=progress, log=log)
+        except StoreError as err:
+            raise UsageError(str(err)) from None
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")
         ray.init(address="local" if started_ray else address, include_dashboard=
                  args.dashboard or config.ray.dashboard, log_to_driver=False,

@@ -129,9 +129,9 @@ class RunStore:
         directory = Path(directory)
         path = cls._check(directory)
         db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-        db.execute("PRAGMA journal_mode=WAL")
         store = cls(db, directory, readonly=False)
         store._check_format()
+        db.execute("PRAGMA journal_mode=WAL")
         return store
 
     @classmethod

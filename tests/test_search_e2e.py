@@ -1,0 +1,178 @@
+"""End-to-end searches on local Ray: improvement, a killed controller, a killed actor,
+and bad input. Slow (each starts Ray and compiles the smoke task), run in CI all the same.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+
+WEAK_SEED = """def train(w, g, m, v, lr):
+    lr = lr * 0.0001
+    update = g * lr
+    return update, m, v
+"""
+
+
+def write_config(tmp_path, max_programs, warm_start="adamw", seed=0, extra=""):
+    path = tmp_path / "search.yaml"
+    path.write_text(f"""seed: {seed}
+warm_start: {warm_start}
+population_size: 8
+tournament_size: 3
+evaluator: {{suite: mlp, seeds: [0], batch_size: 2}}
+meta_validation: {{every: 0}}
+stop: {{max_programs: {max_programs}}}
+checkpoint_every_s: 1
+{extra}""")
+    return path
+
+
+def lion_search(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "search.cli", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            **kwargs)
+
+
+def query(run_dir, sql):
+    db = sqlite3.connect(f"file:{run_dir}/run.sqlite?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def wait_for(run_dir, sql, minimum, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (Path(run_dir) / "run.sqlite").exists():
+            try:
+                if query(run_dir, sql)[0][0] >= minimum:
+                    return
+            except sqlite3.OperationalError:
+                pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {sql} >= {minimum}")
+
+
+def assert_consistent(run_dir, programs):
+    counts = query(run_dir, "SELECT COUNT(*), COUNT(joined) FROM programs")[0]
+    assert counts == (programs, programs)  # every program joined, none left pending
+    evaluations = query(run_dir, "SELECT COUNT(*), COUNT(DISTINCT fingerprint) FROM "
+                                 "evaluations WHERE suite='proxy'")[0]
+    assert evaluations[0] == evaluations[1]  # each behaviour evaluated exactly once
+    unevaluated = query(run_dir, "SELECT COUNT(*) FROM programs p WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM evaluations e WHERE e.fingerprint = "
+                                 "p.fingerprint)")[0][0]
+    assert unevaluated == 0
+    wrong = query(run_dir, "SELECT COUNT(*) FROM programs p JOIN evaluations e ON "
+                           "e.fingerprint = p.fingerprint AND e.suite='proxy' "
+                           "WHERE p.fitness != e.fitness")[0][0]
+    assert wrong == 0  # every program carries its behaviour's fitness
+
+
+@pytest.mark.slow
+def test_small_search_beats_its_weak_seed(tmp_path):
+    seed_file = tmp_path / "weak.py"
+    seed_file.write_text(WEAK_SEED)
+    config = write_config(tmp_path, 150, warm_start=seed_file, seed=1)
+    run = lion_search("run", str(config), "--out", str(tmp_path / "run"))
+    out, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, out
+    assert "stopped: program budget spent" in out and "#1 program" in out
+    seed_fitness = query(tmp_path / "run", "SELECT fitness FROM programs WHERE id=1")[0][0]
+    best = query(tmp_path / "run", "SELECT MAX(fitness) FROM evaluations")[0][0]
+    assert best > seed_fitness + 0.1
+    assert_consistent(tmp_path / "run", 150)
+    status = subprocess.run([sys.executable, "-m", "search.cli", "status",
+                             str(tmp_path / "run"), "--json"], capture_output=True, text=True)
+    report = json.loads(status.stdout)
+    assert report["programs"] == 150 and report["best_fitness"] == best
+    assert 0 < report["cache_hit_rate"] < 1
+
+
+@pytest.mark.slow
+def test_controller_killed_with_sigkill_resumes(tmp_path):
+    config = write_config(tmp_path, 300)
+    run_dir = tmp_path / "run"
+    run = lion_search("run", str(config), "--out", str(run_dir))
+    wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 12)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=60)
+    before_programs = query(run_dir, "SELECT id, source, fingerprint FROM programs")
+    before_evaluations = query(run_dir, "SELECT fingerprint, fitness, losses FROM evaluations")
+    assert len(before_programs) < 300
+
+    resumed = lion_search("run", str(config), "--out", str(run_dir), "--resume")
+    out, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out
+    after_programs = query(run_dir, "SELECT id, source, fingerprint FROM programs")
+    after_evaluations = query(run_dir, "SELECT fingerprint, fitness, losses FROM evaluations")
+    assert after_programs[:len(before_programs)] == before_programs  # nothing lost
+    assert set(before_evaluations) <= set(after_evaluations)  # nothing evaluated twice...
+    assert_consistent(run_dir, 300)  # ...and the run finished its budget
+
+
+@pytest.mark.slow
+def test_actor_killed_mid_batch(tmp_path):
+    config = write_config(tmp_path, 300)
+    run_dir = tmp_path / "run"
+    run = lion_search("run", str(config), "--out", str(run_dir))
+    wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 8)
+    workers = subprocess.run(["pgrep", "-f", "EvaluatorWorker"], capture_output=True,
+                             text=True).stdout.split()
+    assert workers, "no evaluator actor process found"
+    os.kill(int(workers[0]), signal.SIGKILL)
+    out, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, out
+    assert "died" in out and "goes to another actor" in out
+    assert_consistent(run_dir, 300)
+
+
+def test_bad_config_is_one_line_and_creates_nothing(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("population_size: 8\nevaluater: {suite: mlp}\n")
+    status = main(["run", str(config), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert status == 2 and "unknown key 'evaluater'" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_of_missing_or_foreign_directories(tmp_path, capsys):
+    config = write_config(tmp_path, 10)
+    assert main(["run", str(config), "--out", str(tmp_path / "none"), "--resume"]) == 2
+    assert "no such run directory" in capsys.readouterr().err
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "data.csv").write_text("a,b\n")
+    assert main(["run", str(config), "--out", str(tmp_path / "foreign"), "--resume"]) == 2
+    assert "not a lion-search run" in capsys.readouterr().err
+    assert main(["run", str(config), "--out", str(tmp_path / "foreign")]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "foreign" / "data.csv").read_text() == "a,b\n"
+    assert main(["status", str(tmp_path / "foreign")]) == 2
+
+
+def test_corrupt_checkpoint_and_changed_config_stop_resume(tmp_path, capsys):
+    from search.config import config_to_dict, load_config
+    from search.store import RunStore
+
+    config = write_config(tmp_path, 10)
+    store = RunStore.create(tmp_path / "run", config_to_dict(load_config(config)))
+    store.save_checkpoint({"rng": []})
+    store.db.execute("UPDATE checkpoints SET data='{not json'")
+    store.close()
+    snapshot = (tmp_path / "run" / "run.sqlite").read_bytes()
+    assert main(["run", str(config), "--out", str(tmp_path / "run"), "--resume"]) == 2
+    assert "checkpoint is corrupt" in capsys.readouterr().err
+    other = write_config(tmp_path, 10, seed=5)
+    assert main(["run", str(other), "--out", str(tmp_path / "run"), "--resume"]) == 2
+    assert "'seed' differs" in capsys.readouterr().err
+    assert (tmp_path / "run" / "run.sqlite").read_bytes() == snapshot

@@ -1,0 +1,199 @@
+"""The search's parts: config validation, run store, evolution ops, breeder, actor plan."""
+
+import random
+
+import pytest
+
+from programs.mutation import Mutator
+from programs.seed_programs import load_seed
+from search.breeding import HIT, QUEUED, WAIT, Breeder
+from search.config import ConfigError, load_config, load_config_text
+from search.evolution import Island, Member, Population, Sample, Top, tournament
+from search.store import RunStore, StoreError
+from search.workers import plan_actors
+
+
+# -- config ---------------------------------------------------------------------------
+
+def test_shipped_configs_load():
+    for name in ("quickstart", "rediscover", "gpu", "paper"):
+        load_config(f"configs/{name}.yaml")
+    paper = load_config("configs/paper.yaml")
+    assert (paper.population_size, paper.tournament_size, paper.warm_start) == (1000, 2, "adamw")
+    assert paper.restart.plateau > 0
+
+
+@pytest.mark.parametrize("text,message", [
+    ("populaton_size: 3", "unknown key 'populaton_size'"),
+    ("evaluator: {seedz: [1]}", "unknown key 'evaluator.seedz'"),
+    ("population_size: 1", "population_size must be an integer >= 2"),
+    ("islands: two", "islands: must be an integer"),
+    ("stop: {time_limit_s: -5}", "stop.time_limit_s must be a number > 0"),
+    ("evaluator: {device: quantum}", "evaluator.device must be cpu, gpu, tpu or null"),
+    ("mutation: 3", "mutation must be a mapping"),
+    ("[1, 2]", "must be a mapping"),
+    ("a: [", "not valid YAML"),
+])
+def test_bad_configs_name_the_key(text, message):
+    with pytest.raises(ConfigError) as info:
+        load_config_text(text, "c.yaml")
+    assert str(info.value).startswith("c.yaml") and message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_overrides():
+    config = load_config_text("islands: 1", "c.yaml", ["islands=3", "stop.max_programs=9",
+                                                       "evaluator.seeds=[4, 5]"])
+    assert config.islands == 3 and config.stop.max_programs == 9
+    assert config.evaluator.seeds == (4, 5)
+    with pytest.raises(ConfigError, match="unknown key 'stop.max_progams'"):
+        load_config_text("", "c.yaml", ["stop.max_progams=3"])
+    with pytest.raises(ConfigError, match="expected key=value"):
+        load_config_text("", "c.yaml", ["islands"])
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "none.yaml")
+
+
+# -- run store -------------------------------------------------------------------------
+
+SOURCE = "def train(w, g, lr):\n    u = g * 0.1\n    return u"
+
+
+def add(store, island=0, fp="f", epoch_start=False):
+    return store.add_program(SOURCE, None, "m", island, "s", fp, 1, 0, epoch_start)
+
+
+def result(fitness, status="ok"):
+    return {"fitness": fitness, "losses": {"mlp": 1.0}, "task_fitness": {"mlp": fitness},
+            "status": status, "reason": None, "seconds": 0.1}
+
+
+def test_population_is_derived_from_joins(tmp_path):
+    store = RunStore.create(tmp_path / "run", {})
+    seed = add(store, epoch_start=True)
+    assert store.population(0, 3) == []
+    store.add_evaluation("f", seed, "proxy", result(0.0), "w", [seed])
+    assert store.population(0, 3) == [(seed, 0.0)] * 3
+    children = [add(store, fp=f"c{i}") for i in range(4)]
+    for i, child in enumerate(children):
+        store.join([child], 0.1 * i, cache_hit=True)
+    assert [p for p, _ in store.population(0, 3)] == children[1:]
+    restart = add(store, epoch_start=True)
+    store.join([restart], 0.5, cache_hit=True)
+    assert store.population(0, 3) == [(restart, 0.5)] * 3
+    assert store.population(1, 3) == []
+
+
+def test_evaluations_are_stored_exactly_once(tmp_path):
+    store = RunStore.create(tmp_path / "run", {})
+    a, b = add(store, fp="x"), add(store, fp="x")
+    assert store.add_evaluation("x", a, "proxy", result(0.2), "w", [a, b])
+    assert not store.add_evaluation("x", b, "proxy", result(0.3), "w", [b])
+    assert store.cached_fitness("x") == 0.2
+    counts = store.counts()
+    assert (counts["evaluations"], counts["joined"], counts["cache_hits"]) == (1, 2, 1)
+    assert store.add_evaluation("x", a, "meta10", result(0.1), "w")  # another suite
+    assert store.counts()["meta_evaluations"] == 1
+
+
+def test_pending_programs_survive_reopening(tmp_path):
+    store = RunStore.create(tmp_path / "run", {"seed": 3})
+    pending = add(store, fp="p")
+    store.close()
+    again = RunStore.open(tmp_path / "run")
+    assert [row[0] for row in again.pending_programs()] == [pending]
+    assert again.config() == {"seed": 3}
+    reader = RunStore.open_readonly(tmp_path / "run")
+    assert reader.counts()["pending"] == 1
+
+
+def test_missing_foreign_and_damaged_run_directories(tmp_path):
+    with pytest.raises(StoreError, match="no such run directory"):
+        RunStore.open(tmp_path / "none")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StoreError, match="not a lion-search run"):
+        RunStore.open_readonly(tmp_path / "empty")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "run.sqlite").write_text("not a database")
+    with pytest.raises(StoreError, match="damaged or foreign"):
+        RunStore.open(tmp_path / "foreign")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("keep me")
+    with pytest.raises(StoreError, match="not empty"):
+        RunStore.create(tmp_path / "full", {})
+    assert (tmp_path / "full" / "notes.txt").read_text() == "keep me"
+
+
+def test_corrupt_checkpoint_is_reported(tmp_path):
+    store = RunStore.create(tmp_path / "run", {})
+    store.save_checkpoint({"rng": [1]})
+    store.db.execute("UPDATE checkpoints SET data='{broken'")
+    with pytest.raises(StoreError, match="checkpoint is corrupt"):
+        store.latest_checkpoint()
+
+
+# -- evolution -------------------------------------------------------------------------
+
+def members(*fitnesses):
+    return [Member(i, None, f) for i, f in enumerate(fitnesses)]
+
+
+def test_tournament_picks_the_best_of_its_sample():
+    rng = random.Random(0)
+    population = members(0.1, 0.9, 0.3, 0.2)
+    assert tournament(4)(population, rng)[0].fitness == 0.9
+    picks = [tournament(2)(population, rng)[0].program_id for _ in range(500)]
+    assert picks.count(0) == 0  # the worst never wins a tournament of two
+    assert 200 < picks.count(1) < 300  # the best wins whenever it is drawn: 1/2 of draws
+    assert (Sample(3) >> Top(2))(population, rng)[0].fitness >= 0.2
+
+
+def test_population_ages_out_the_oldest():
+    population = Population(3, members(0.5, 0.1, 0.2))
+    population.join(Member(9, None, 0.0))
+    assert [m.program_id for m in population] == [1, 2, 9]  # 0 left, though it was best
+    assert population.best().program_id == 2
+
+
+def test_island_plateau_and_restart():
+    island = Island(0, Population(2, members(0.0, 0.0)))
+    for i in range(3):
+        island.join(Member(10 + i, None, -0.1))
+    assert island.plateaued(3) and not island.plateaued(0)
+    island.restart(Member(99, None, 0.2))
+    assert [m.program_id for m in island.population] == [99, 99]
+    assert island.restarts == 1 and not island.plateaued(3)
+
+
+# -- breeder ---------------------------------------------------------------------------
+
+def test_breeder_routes_new_waiting_and_cached_behaviours(tmp_path):
+    store = RunStore.create(tmp_path / "run", {})
+    breeder = Breeder(store, Mutator(), tournament_size=2)
+    adamw = load_seed("adamw")
+    first, fp, route = breeder.add(adamw, None, "seed", 0, epoch_start=True)
+    assert route == QUEUED and breeder.queue[0][:2] == (fp, first)
+    twin, fp2, route = breeder.add(adamw, None, "seed again", 0)
+    assert (fp2, route) == (fp, WAIT) and breeder.waiting[fp] == [first, twin]
+    entries = breeder.take(4)
+    store.add_evaluation(fp, first, "proxy", result(0.0), "w", breeder.waiting.pop(fp))
+    third, _, route = breeder.add(adamw, None, "seed once more", 0)
+    assert route == HIT and store.program(third)["cache_hit"] == 1
+    island = Island(0, Population(3, [breeder.member(first, 0.0)] * 3))
+    joined = []
+    for _ in range(30):
+        joined += breeder.breed(island, random.Random(len(joined)))
+    assert breeder.counters.generated == 30
+    assert len(entries) == 1
+
+
+def test_actor_plan():
+    gpu = plan_actors({"CPU": 16.0, "GPU": 2.0}, requested=None, gpus_per_actor=0.5)
+    assert (gpu.count, gpu.num_gpus) == (4, 0.5) and "XLA_FLAGS" not in gpu.env
+    cpu = plan_actors({"CPU": 2.0}, requested=None, gpus_per_actor=1.0)
+    assert (cpu.count, cpu.num_gpus) == (2, 0.0)
+    assert "intra_op_parallelism_threads=1" in cpu.env["XLA_FLAGS"]
+    assert plan_actors({"CPU": 8.0}, requested=3, gpus_per_actor=1.0).count == 3
