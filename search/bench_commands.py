@@ -12,6 +12,7 @@ import json
 BENCHMARKS = {
     "programs": "programs.benchmark",
     "eval": "evaluators.benchmark",
+    "search": "search.benchmark",
 }
 
 

@@ -119,13 +119,20 @@ class Search:
 
     # -- the loop -------------------------------------------------------------------
 
-    def run(self) -> str:
-        """Search until a stop condition; returns why it stopped."""
+    def run(self, actors=None) -> str:
+        """Search until a stop condition; returns why it stopped.
+
+        ``actors``: evaluator actors to use (already warm, as the benchmark passes);
+        by default the run starts its own.
+        """
         import ray
 
         previous = signal.signal(signal.SIGINT, self._interrupt)
         try:
-            self._start_actors()
+            if actors is None:
+                self._start_actors()
+            else:
+                self.actors = list(actors)
             last_stats = last_checkpoint = time.monotonic()
             while True:
                 self._check_stop()
