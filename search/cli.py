@@ -38,6 +38,14 @@ COMMANDS = {
                                             "against the AdamW warm start"),
     "run": ("search.run_commands", "run a search (or --resume one)"),
     "status": ("search.run_commands", "counters of a run, also while it runs"),
+    "top": ("search.inspect_commands", "the best programs of a run as a table"),
+    "show": ("search.inspect_commands", "one program of a run: marked source, simplified "
+                                        "form, fitness per task, parent and mutation"),
+    "lineage": ("search.inspect_commands", "a program's ancestors back to the warm start, "
+                                           "with each mutation and fitness change"),
+    "diff": ("search.inspect_commands", "two programs of a run side by side, and whether "
+                                        "they behave the same"),
+    "report": ("search.report", "a static HTML report with plots, in DIR/report/"),
     "bench": ("search.bench_commands", "benchmarks (programs, ...) printing JSON"),
 }
 
