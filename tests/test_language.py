@@ -156,3 +156,14 @@ def test_constants_must_be_finite():
     with pytest.raises(ValueError):
         Const(math.inf)
     assert Const(-0.0) == Const(0.0) and repr(Const(-0.0).value) == "0.0"
+
+
+def test_docs_list_every_op_and_constant():
+    from pathlib import Path
+
+    text = Path(__file__).parent.parent.joinpath("docs", "programs.md").read_text()
+    for name, op in OPS.items():
+        assert f"`{name}`" in text or f"`{op.symbol}`" in text, name
+    for name in CONSTANTS:
+        assert f"`{name}`" in text, name
+    assert f"{len(OPS)} ops and {len(CONSTANTS)} named constants" in text
