@@ -28,7 +28,7 @@ from programs.seed_programs import load_seed
 from .encoding import encode_batch
 from .fitness import WORST_FITNESS, suite_fitness, task_fitness
 from .interpreter import program_losses
-from .tasks import SUITES, ProxyTask, get_task, task_names
+from .tasks import SIZE_NAMES, SUITES, ProxyTask, get_task, task_names
 
 PROGRAM_AXES = ("map", "vmap")
 
@@ -39,8 +39,9 @@ class EvaluatorConfig:
 
     Attributes:
         suite: a suite name (``cpu``, ``gpu``, ``meta10``, ``meta100``), task names
-            (comma-separated; proxy size), a sequence of ``(task, size)`` pairs, or a
-            sequence of :class:`~evaluators.tasks.ProxyTask` objects.
+            (comma-separated; ``mlp`` is the proxy size, ``mlp@meta10`` another), a
+            sequence of ``(task, size)`` pairs, or of
+            :class:`~evaluators.tasks.ProxyTask` objects.
         seeds: training seeds; every program and the reference use the same ones.
         max_length: statements per encoded program (live statements must fit).
         batch_size: programs per compiled call.
@@ -93,12 +94,15 @@ def resolve_suite(suite) -> tuple[tuple[str, str], ...]:
     if isinstance(suite, str):
         if suite in SUITES:
             return tuple(SUITES[suite])
-        names = [name.strip() for name in suite.split(",") if name.strip()]
-        unknown = [name for name in names if name not in task_names()]
-        if unknown or not names:
+        pairs = [tuple((token.strip() + "@proxy").split("@")[:2])
+                 for token in suite.split(",") if token.strip()]
+        unknown = [name for name, size in pairs
+                   if name not in task_names() or size not in SIZE_NAMES]
+        if unknown or not pairs:
             raise ValueError(f"unknown suite or task {suite!r}; suites: "
-                             f"{', '.join(sorted(SUITES))}; tasks: {', '.join(task_names())}")
-        return tuple((name, "proxy") for name in names)
+                             f"{', '.join(sorted(SUITES))}; tasks: {', '.join(task_names())}"
+                             f" (a task at another size: {task_names()[0]}@meta10)")
+        return tuple(pairs)
     return tuple((str(name), str(size)) for name, size in suite)
 
 

@@ -22,14 +22,15 @@ WEAK_SEED = """def train(w, g, m, v, lr):
 """
 
 
-def write_config(tmp_path, max_programs, warm_start="adamw", seed=0, extra=""):
+def write_config(tmp_path, max_programs, warm_start="adamw", seed=0,
+                 meta="{every: 0}", extra=""):
     path = tmp_path / "search.yaml"
     path.write_text(f"""seed: {seed}
 warm_start: {warm_start}
 population_size: 8
 tournament_size: 3
 evaluator: {{suite: mlp, seeds: [0], batch_size: 2}}
-meta_validation: {{every: 0}}
+meta_validation: {meta}
 stop: {{max_programs: {max_programs}}}
 checkpoint_every_s: 1
 {extra}""")
@@ -83,15 +84,27 @@ def assert_consistent(run_dir, programs):
 def test_small_search_beats_its_weak_seed(tmp_path):
     seed_file = tmp_path / "weak.py"
     seed_file.write_text(WEAK_SEED)
-    config = write_config(tmp_path, 150, warm_start=seed_file, seed=1)
+    config = write_config(tmp_path, 150, warm_start=seed_file, seed=1,
+                          meta="{suite: mlp@meta10, every: 15, top_k: 2}",
+                          extra="islands: 2\nrestart: {plateau: 12}\n")
     run = lion_search("run", str(config), "--out", str(tmp_path / "run"))
     out, _ = run.communicate(timeout=600)
     assert run.returncode == 0, out
     assert "stopped: program budget spent" in out and "#1 program" in out
     seed_fitness = query(tmp_path / "run", "SELECT fitness FROM programs WHERE id=1")[0][0]
-    best = query(tmp_path / "run", "SELECT MAX(fitness) FROM evaluations")[0][0]
+    best = query(tmp_path / "run", "SELECT MAX(fitness) FROM evaluations "
+                                   "WHERE suite='proxy'")[0][0]
     assert best > seed_fitness + 0.1
     assert_consistent(tmp_path / "run", 150)
+    islands = query(tmp_path / "run", "SELECT island, COUNT(*) FROM programs GROUP BY island")
+    assert [island for island, count in islands] == [0, 1] and min(c for _, c in islands) > 20
+    restarts = query(tmp_path / "run", "SELECT COUNT(*) FROM programs WHERE mutation "
+                                       "LIKE 'restart%' AND epoch_start = 1")[0][0]
+    assert restarts >= 1  # plateaus of 12 children happen in 150 programs
+    meta = query(tmp_path / "run", "SELECT COUNT(*), MIN(suite) FROM evaluations "
+                                   "WHERE suite != 'proxy'")[0]
+    assert meta[0] >= 2 and meta[1] == "mlp@meta10"
+    assert "best by meta-validation (mlp@meta10)" in out
     status = subprocess.run([sys.executable, "-m", "search.cli", "status",
                              str(tmp_path / "run"), "--json"], capture_output=True, text=True)
     report = json.loads(status.stdout)
@@ -100,10 +113,15 @@ def test_small_search_beats_its_weak_seed(tmp_path):
 
 
 @pytest.mark.slow
-def test_controller_killed_with_sigkill_resumes(tmp_path):
+def test_controller_interrupted_then_killed_with_sigkill_resumes(tmp_path):
     config = write_config(tmp_path, 300)
     run_dir = tmp_path / "run"
     run = lion_search("run", str(config), "--out", str(run_dir))
+    wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 5)
+    run.send_signal(signal.SIGINT)  # Ctrl-C: stops cleanly, says how to resume
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 130 and "resume with" in out, out
+    run = lion_search("run", str(config), "--out", str(run_dir), "--resume")
     wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 12)
     run.send_signal(signal.SIGKILL)
     run.communicate(timeout=60)
