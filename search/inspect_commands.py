@@ -138,6 +138,7 @@ def show_report(view: RunView, program_id: int, marks: ProgramMarks) -> dict:
         "simplified": to_source(marks.simplified(program)),
         "simplifier": marks.simplifier,
         "is_lion": marks.lion(program),
+        "lion_constants": marks.lion_constants(program),
         "parent_fitness": parent.fitness if parent else None,
         "evaluations": {suite: {key: record_[key] for key in (
             "program", "fitness", "losses", "task_fitness", "status", "reason", "seconds",
@@ -166,7 +167,10 @@ def show_lines(report: dict) -> list[str]:
         lines.append(f"parent {report['parent']} (fitness "
                      f"{_fitness(report['parent_fitness'])}), mutation: "
                      f"{report['mutation']}")
-    lines.append(f"Lion family: {lion_text(report['is_lion'])}")
+    constants = report["lion_constants"]
+    lines.append(f"Lion family: {lion_text(report['is_lion'])}" + (
+        " (" + ", ".join(f"{k} {v:g}" for k, v in constants.items()) + ")"
+        if constants else ""))
     if not report["evaluations"]:
         lines.append("not evaluated yet")
     for suite, evaluation in report["evaluations"].items():

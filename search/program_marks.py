@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 from programs.dataflow import remove_redundancy
@@ -38,6 +39,7 @@ class ProgramMarks:
     def __init__(self):
         self._simplify = _optional("programs.simplify", "simplify")
         self._is_lion = _optional("programs.recognize", "is_lion_family")
+        self._recognize = _optional("programs.recognize", "recognize_lion")
         self._lion: dict[str, bool | None] = {}
 
     @property
@@ -73,6 +75,21 @@ class ProgramMarks:
             except Exception:  # the recogniser gives up on this one: unknown
                 self._lion[key] = None
         return self._lion[key]
+
+
+    def lion_constants(self, program: Program) -> dict | None:
+        """Lion's fitted constants (``b1``, ``b2``, ...) when Lion-family, else None."""
+        if self._recognize is None:
+            return None
+        try:
+            match = self._recognize(program)
+        except Exception:
+            return None
+        if match is None:
+            return None
+        if dataclasses.is_dataclass(match):
+            return dataclasses.asdict(match)
+        return dict(match._asdict()) if hasattr(match, "_asdict") else dict(vars(match))
 
 
 def lion_text(mark: bool | None) -> str:
