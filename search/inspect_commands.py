@@ -14,7 +14,7 @@ import argparse
 import json
 
 from .program_marks import ProgramMarks, lion_text
-from .run_view import PROXY, ProgramRecord, RunView, json_safe, open_run
+from .run_view import PROXY, ProgramRecord, RunView, json_safe, open_run, reads_run
 
 
 def _console():
@@ -74,6 +74,7 @@ def top_items(view: RunView, count: int, by: str, marks: ProgramMarks) -> list[d
     return items
 
 
+@reads_run
 def run_top(args) -> int:
     from rich.table import Table
     from rich.text import Text
@@ -96,17 +97,18 @@ def run_top(args) -> int:
         return 0
     tasks = list(dict.fromkeys(task for item in items for task in item["losses"]))
     other = "meta" if suite == PROXY else "proxy"
-    table = Table(title=f"{args.dir}: best {len(items)} by {suite} fitness "
-                        f"({counts['programs']} programs, {counts['evaluations']} "
-                        f"evaluations, {counts['elapsed']:.0f} s)", title_justify="left")
-    for name in ("#", "id", "fitness", other, *(f"loss {t}" for t in tasks),
-                 "live/total", "Lion", "born s", "evals"):
-        table.add_column(name, justify="left" if name in ("Lion",) else "right")
+    table = Table(title=Text(f"{args.dir}: best {len(items)} by {suite} fitness "
+                             f"({counts['programs']} programs, {counts['evaluations']} "
+                             f"evaluations, {counts['elapsed']:.0f} s)"), title_justify="left")
+    others = any(item[f"{other}_fitness"] is not None for item in items)
+    for name in ("#", "id", "fitness", *([other] if others else []),
+                 *(f"loss {t}" for t in tasks), "live/total", "Lion", "born s", "evals"):
+        table.add_column(name, justify="left" if name == "Lion" else "right")
     for item in items:
         losses = [f"{item['losses'][t]:.4f}" if item["losses"].get(t) is not None else "-"
                   for t in tasks]
         table.add_row(str(item["rank"]), str(item["id"]), _fitness(item["fitness"]),
-                      _fitness(item[f"{other}_fitness"]), *losses,
+                      *([_fitness(item[f"{other}_fitness"])] if others else []), *losses,
                       f"{item['live_statements']}/{item['statements']}",
                       Text(lion_text(item["is_lion"])), f"{item['born']:.1f}",
                       str(item["born_evaluations"]))
@@ -145,6 +147,7 @@ def show_report(view: RunView, program_id: int, marks: ProgramMarks) -> dict:
             "worker")} for suite, record_ in evaluations.items()}})
 
 
+@reads_run
 def run_show(args) -> int:
     view = open_run(args.dir)
     report = show_report(view, args.id, ProgramMarks())
@@ -219,6 +222,7 @@ def lineage_items(view: RunView, program_id: int) -> list[dict]:
     return items
 
 
+@reads_run
 def run_lineage(args) -> int:
     from rich.table import Table
     from rich.text import Text
@@ -229,8 +233,8 @@ def run_lineage(args) -> int:
     if args.json:
         print(json.dumps(items, indent=2))
         return 0
-    table = Table(title=f"{args.dir}: lineage of program {args.id} ({len(items) - 1} "
-                        "mutations from the warm start)", title_justify="left")
+    table = Table(title=Text(f"{args.dir}: lineage of program {args.id} ({len(items) - 1} "
+                             "mutations from the warm start)"), title_justify="left")
     for name in ("step", "id", "mutation", "fitness", "change", "live/total"):
         table.add_column(name, justify="left" if name == "mutation" else "right")
     for item in items:
@@ -276,6 +280,7 @@ def diff_report(view: RunView, a: int, b: int, simplified: bool = False) -> dict
         "similarity": similarity(*programs)})
 
 
+@reads_run
 def run_diff(args) -> int:
     from rich.table import Table
     from rich.text import Text
@@ -287,7 +292,7 @@ def run_diff(args) -> int:
         print(json.dumps(report, indent=2))
         return 0
     form = " (simplified)" if args.simplified else ""
-    table = Table(title=f"{args.dir}: program {args.a} vs program {args.b}{form}",
+    table = Table(title=Text(f"{args.dir}: program {args.a} vs program {args.b}{form}"),
                   title_justify="left")
     table.add_column(f"program {args.a}  fitness {_fitness(report['fitness'][0])}")
     table.add_column("", justify="center")

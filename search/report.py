@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .inspect_commands import lineage_items, top_items
 from .program_marks import ProgramMarks, lion_text
-from .run_view import RunView, json_safe, open_run
+from .run_view import RunView, json_safe, open_run, reads_run
 
 PLOTS = ("fitness.png", "rates.png", "length.png")
 
@@ -36,6 +36,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="folder for the report (default DIR/report)")
 
 
+@reads_run
 def run_report(args) -> int:
     from .cli import UsageError
 

@@ -39,24 +39,34 @@ def _no_data(axes, what: str) -> None:
 
 
 def fitness_png(series: dict, lion: dict | None) -> bytes:
-    """Best and median fitness against programs evaluated; the first Lion-family
-    program as a vertical line (``lion``: :func:`search.run_series.first_lion`)."""
-    figure, axes = _figure()
+    """Best (top panel) and median (bottom panel) fitness against programs evaluated;
+    the first Lion-family program as a vertical line (``lion``:
+    :func:`search.run_series.first_lion`). Two panels, because a median pulled down by
+    failed programs (fitness -10) would flatten the best curve on one scale."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 5.0), dpi=100, layout="constrained")
+    best_axes, median_axes = figure.subplots(2, 1, sharex=True)
     if series["x"]:
-        axes.plot(series["x"], series["best"], label="best so far", color="tab:blue")
-        axes.plot(series["x"], series["median"], color="tab:orange",
-                  label=f"median of the last {series['window']}")
+        best_axes.plot(series["x"], series["best"], color="tab:blue", drawstyle="steps-post")
+        median_axes.plot(series["x"], series["median"], color="tab:orange")
     else:
-        _no_data(axes, "evaluated programs")
-    if lion and lion.get("status") == "found" and lion.get("joined_rank"):
-        axes.axvline(lion["joined_rank"], color=LION_COLOUR, linestyle="--",
-                     label=f"first Lion-family (program {lion['id']})")
-    axes.set_xlabel("programs evaluated (with a fitness; cache hits included)")
-    axes.set_ylabel("fitness (0 = AdamW)")
-    axes.set_title("fitness")
-    axes.grid(alpha=0.3)
-    if series["x"]:
-        axes.legend(loc="lower right", fontsize="small")
+        _no_data(best_axes, "evaluated programs")
+    found = lion and lion.get("status") == "found" and lion.get("joined_rank")
+    for axes in (best_axes, median_axes):
+        if found:
+            axes.axvline(lion["joined_rank"], color=LION_COLOUR, linestyle="--",
+                         label=f"first Lion-family (program {lion['id']})")
+        axes.grid(alpha=0.3)
+    best_axes.set_ylabel("best so far")
+    median_axes.set_ylabel(f"median of last {series['window']}")
+    best_axes.set_title("fitness (0 = AdamW, higher is better)")
+    median_axes.set_xlabel("programs evaluated (with a fitness; cache hits included)")
+    if found:
+        best_axes.legend(loc="lower right", fontsize="small")
     return _png(figure)
 
 

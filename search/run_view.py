@@ -29,8 +29,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import sqlite3
 from dataclasses import asdict, dataclass
 
 from .store import RunStore, StoreError
@@ -92,6 +94,22 @@ def open_run(directory) -> "RunView":
     except StoreError as err:
         raise UsageError(str(err)) from None
     return view
+
+
+def reads_run(command):
+    """Decorate ``run_<name>(args)``: a database error while reading the run in
+    ``args.dir`` (a damaged file) becomes one line instead of a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(args):
+        from .cli import UsageError
+
+        try:
+            return command(args)
+        except sqlite3.DatabaseError as err:
+            raise UsageError(f"{args.dir}: cannot read the run database ({err})") from None
+
+    return wrapper
 
 
 class RunView:

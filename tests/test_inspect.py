@@ -164,6 +164,20 @@ def test_missing_and_foreign_directories(tmp_path, command):
         assert says in one_line_error(err) and f"lion-search {command[0]}:" in err
 
 
+@pytest.mark.parametrize("command", [["top"], ["show", "1"], ["lineage", "1"],
+                                     ["diff", "1", "2"], ["report"]])
+def test_a_run_database_missing_its_tables(tmp_path, command):
+    (tmp_path / "run").mkdir()
+    db = sqlite3.connect(tmp_path / "run" / "run.sqlite")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "lion-search-run/1"),
+                                                       ("config", "{}")])
+    db.commit()
+    db.close()
+    status, _, err = cli(command[0], tmp_path / "run", *command[1:])
+    assert status == 2 and "cannot read the run database" in one_line_error(err)
+
+
 @pytest.mark.parametrize("command", [["show", "99"], ["lineage", "99"], ["diff", "1", "99"],
                                      ["show", "0"]])
 def test_unknown_program_id(synthetic, command):
