@@ -341,7 +341,7 @@ class _Emitter:
 def clean(value):
     """A sympy number, exact when it is a whole number up to float noise."""
     value = sympy.sympify(value)
-    if value.is_Float:
+    if value.is_Float and math.isfinite(float(value)):
         rounded = round(float(value))
         if abs(float(value) - rounded) <= 1e-12 * max(1.0, abs(rounded)):
             return sympy.Integer(rounded)

@@ -127,6 +127,10 @@ def checked_step(name: str, program: Program, rewrite: Rewrite) -> tuple[Program
         candidate, changes = rewrite(program)
     except (AlgebraError, EmitError, NotSimpler) as err:
         return program, report(name, SKIPPED, program, program, [str(err)], "nothing to check")
+    except Exception as err:  # sympy gave up on an odd program: skip, never crash
+        return program, report(name, SKIPPED, program, program,
+                               [f"the algebra failed: {type(err).__name__}: {err}"[:300]],
+                               "nothing to check")
     if candidate == program:
         return program, report(name, UNCHANGED, program, program, [], "no change")
     try:
@@ -275,8 +279,11 @@ def _describe(before: Program, after: Program, notes: list[str]) -> list[str]:
     ops_after = Counter(s.op for s in after.statements)
     linear = ("interp", "add", "sub", "mul")
     if sum(ops_after[o] for o in linear) < sum(ops_before[o] for o in linear):
+        interps = [format_statement(s).split(" = ", 1)[1] for s in after.statements
+                   if s.op == "interp"]
         changes.append("linear combinations collapsed (chains of interp / add / mul with "
-                       "constant weights are one interp)")
+                       "constant weights are one interp)" +
+                       (": now " + ", ".join(interps) if interps else ""))
     diff = [f"{op} {ops_before[op]} -> {ops_after[op]}"
             for op in sorted(set(ops_before) | set(ops_after)) if ops_before[op] != ops_after[op]]
     if diff:

@@ -46,6 +46,10 @@ COMMANDS = {
     "diff": ("search.inspect_commands", "two programs of a run side by side, and whether "
                                         "they behave the same"),
     "report": ("search.report", "a static HTML report with plots, in DIR/report/"),
+    "simplify": ("search.simplify_commands", "simplify a program step by step (each step "
+                                             "checked); is it Lion, with which constants"),
+    "export": ("search.simplify_commands", "write a program as an optax optimizer module "
+                                          "(or a numpy step function)"),
     "bench": ("search.bench_commands", "benchmarks (programs, ...) printing JSON"),
 }
 

@@ -212,3 +212,41 @@ def test_every_op_template_matches_the_registry(op, tmp_path):
 def test_unknown_format_is_an_error():
     with pytest.raises(ValueError, match="unknown export format"):
         export_module(load_seed("sgd"), "torch")
+
+
+# -- the command line -------------------------------------------------------------------
+
+def test_export_command_writes_an_importable_module(tmp_path, capsys):
+    from programs.seed_programs import seed_path
+    from search.cli import main
+
+    out = tmp_path / "lion_optax.py"
+    assert main(["export", str(seed_path("lion")), "-o", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    module = load_module(out.read_text(), tmp_path, "cli_lion_optax")
+    params = {"x": jnp.array([1.0, -2.0])}
+    tx = module.optimizer()
+    updates, _ = tx.update({"x": jnp.array([0.5, 0.5])}, tx.init(params), params)
+    np.testing.assert_allclose(updates["x"], -1e-4 * (1.0 + 0.1 * params["x"]), rtol=1e-6)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+    simple = tmp_path / "lion_step.py"
+    assert main(["export", str(seed_path("lion")), "--format", "python", "--simplify",
+                 "-o", str(simple)]) == 0
+    assert "def train(w, g, momentum, lr):" in simple.read_text()
+    assert load_module(simple.read_text(), tmp_path, "cli_lion_np").STATE_SLOTS == (
+        "momentum",)
+
+
+def test_export_command_bad_input_writes_nothing(tmp_path, capsys):
+    from search.cli import main
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("def train(w, g, lr):\n    u = g +\n    return u\n")
+    out = tmp_path / "out.py"
+    assert main(["export", str(broken), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "broken.py" in err
+    assert main(["export", str(tmp_path / "missing.py"), "-o", str(out)]) == 2
+    assert main(["export", str(broken), "-o", str(tmp_path / "no" / "such" / "dir.py")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.py"]
