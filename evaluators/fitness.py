@@ -42,7 +42,7 @@ def task_fitness(losses: Sequence[float], reference_losses: Sequence[float]
     bad = int(np.sum(~np.isfinite(losses)))
     if bad:
         return WORST_FITNESS, f"non-finite validation loss on {bad} of {losses.size} seeds"
-    reference = float(np.mean(reference_losses))
+    reference = float(np.mean(np.asarray(reference_losses, np.float64)))
     if not math.isfinite(reference) or reference <= 0:
         raise ValueError(f"the reference loss must be finite and positive, not {reference}")
     loss = float(np.mean(losses))

@@ -14,7 +14,8 @@ import numpy as np
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="program file holding one `def train(...)`")
+    parser.add_argument("file", help="the program: a file holding one `def train(...)`, "
+                                     "or DIR:ID of a run")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -47,10 +48,11 @@ def check_report(path: str) -> dict:
     from programs.funcsim import fingerprint
     from programs.hashing import structural_hash
     from programs.kinds import infer_kinds
-    from programs.parser import parse_file
     from programs.printer import format_statement, to_source
 
-    program = parse_file(path)
+    from .program_ref import load_program_ref
+
+    program = load_program_ref(path)
     kinds = infer_kinds(program, path)
     info = liveness(program)
     redundant = [{"index": i, "line": s.line, "source": format_statement(s)}
