@@ -47,9 +47,8 @@ from .simplify import without_dead_slots
 
 FORMATS = ("optax", "python")
 
-_RESERVED = frozenset({"jax", "jnp", "np", "optax", "program", "optimizer", "step",
-                       "init_state", "ProgramState", "NamedTuple", "EPS", "LOG_FLOOR",
-                       "ARCTANH_LIMIT", "Any", "Callable", "Optional", "sum"})
+_RESERVED = frozenset({"jax", "jnp", "np", "optax"})
+"""Names the generated ``program`` function reads besides its own (and ``_``-names)."""
 
 
 def export_module(program: Program, format: str = "optax", title: str | None = None) -> str:
