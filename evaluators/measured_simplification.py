@@ -169,11 +169,14 @@ class MeasuredSimplifier:
             if not candidates:
                 break
             current = fingerprint(program)
-            free = [(what, p) for what, p in candidates if fingerprint(p) == current]
-            if free:
-                what, program = free[0]
+            unique = {}
+            for what, candidate in candidates:  # one evaluation per behaviour
+                unique.setdefault(fingerprint(candidate), (what, candidate))
+            if current in unique:
+                what, program = unique[current]
                 changes.append(f"{what}: funcsim-equal, no evaluation needed")
                 continue
+            candidates = list(unique.values())
             scores = self.fitness([p for _, p in candidates])
             # The change that matters least first (not the one that scores best: this
             # is simplification, not more search); then the shorter program.
