@@ -10,9 +10,10 @@ automatic evaluation does not do by itself:
 * ``x / |x|`` (and so ``x / sqrt(x * x)``, ``x / sqrt(square(x))``, whose sympy meaning
   is ``x / |x|``) becomes ``sign(x)``; exact up to the safe-division epsilon, which the
   sympy meanings leave out (at ``x = 0`` both sides are 0);
-* ``sign(c * x)`` becomes ``sign(c) * sign(x)``, and the sign of a linear combination is
-  taken of the combination scaled so its coefficients sum to 1 (an ``interp``): ``sign``
-  does not see positive scale;
+* ``sign(c * x)`` becomes ``sign(c) * sign(x)``, and the sign of a combination of two
+  terms ``a * x + b * y`` (``x``, ``y`` symbols or function values) is taken of the
+  combination scaled so its coefficients sum to 1 (an ``interp``): ``sign`` does not see
+  positive scale;
 * float exponents that are whole or half numbers become exact (``|x| ** 2.0 -> x ** 2``).
 
 Sympy's automatic evaluation already folds constants, drops identities (``x * 1``,
@@ -256,9 +257,9 @@ def _normalised_sign(arg):
     coefficient, rest = arg.as_coeff_Mul()
     if coefficient.is_Number and coefficient != 1 and coefficient != 0:
         return sympy.sign(coefficient) * _normalised_sign(rest)
-    if isinstance(arg, sympy.Add):
+    if isinstance(arg, sympy.Add) and len(arg.args) == 2:
         terms = [t.as_coeff_Mul() for t in arg.args]
-        if all(c.is_Number for c, _ in terms):
+        if all(c.is_Number and not isinstance(t, (sympy.Add, sympy.Mul)) for c, t in terms):
             total = sum((c for c, _ in terms), sympy.Integer(0))
             if total != 0 and abs(float(total) - 1.0) > 1e-12:
                 scaled = sympy.Add(*(c / abs(total) * t for c, t in terms))

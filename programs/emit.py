@@ -144,6 +144,8 @@ class _Emitter:
             for other in args[1:]:
                 result = self.new(op, result, self.arg(other))
             return result
+        if isinstance(expr, sympy.Abs):
+            return self.new("abs", self.absolute(expr.args[0]))
         if type(expr) in _UNARY:
             return self.new(_UNARY[type(expr)], self.arg(expr.args[0]))
         if isinstance(expr, AppliedUndef) and _UNDEFINED.get(expr.func.__name__) == len(
@@ -157,7 +159,11 @@ class _Emitter:
         known = self.proportional(expr)
         if known is not None:
             arg, ratio = known
-            return arg if ratio == 1 else self.new("mul", arg, Const(number(ratio)))
+            if ratio == 1:
+                return arg
+            if ratio == -1:
+                return self.new("negative", arg)
+            return self.new("mul", arg, Const(number(ratio)))
         result = self._add(expr)
         if isinstance(result, Var):
             key, lead = _normalised_sum(expr)
@@ -181,16 +187,38 @@ class _Emitter:
                 constant += coefficient
             else:
                 terms.append((coefficient, rest))
+        if constant != 0:
+            if len(terms) == 1 and constant == -1 and terms[0][0] == 1 and \
+                    isinstance(terms[0][1], sympy.exp):
+                return self.new("expm1", self.arg(terms[0][1].args[0]))
+            core = self.arg(sympy.Add(*(c * rest for c, rest in terms)))  # shared, if seen
+            op = "sub" if constant < 0 else "add"
+            return self.new(op, core, Const(number(abs(constant))))
         # Positive terms first; a weight-decay-like term (of w and lr only) last.
         terms.sort(key=lambda t: (bool(t[0] < 0), t[1].free_symbols <= {W, LR},
                                   sympy.default_sort_key(t[1])))
-        common = _common_factor([rest for _, rest in terms]) if constant == 0 else 1
-        if common != 1 and len(terms) > 1:
+        common = _common_factor([rest for _, rest in terms])
+        if common != 1:
             # c0 * f * x + c1 * f * y  ->  (x + (c1 / c0) * y) * (c0 * f)
             lead = terms[0][0]
             inner = sympy.Add(*(clean(c / lead) * (rest / common) for c, rest in terms))
             return self.arg(sympy.Mul(inner, lead * common))
-        result = self.interp_pair(terms)
+        if len(terms) == 2:
+            result = self.interp_pair(terms)
+            if result is not None:
+                return result
+        elif len(terms) > 2:
+            pair = _pair_to_one(terms)
+            if pair is not None:  # an interp among more terms: computed as its own sum
+                i, j = pair
+                result = self.arg(sympy.Add(terms[i][0] * terms[i][1],
+                                            terms[j][0] * terms[j][1]))
+                rest = [t for k, t in enumerate(terms) if k not in pair]
+                return self.chain(result, rest)
+        return self.chain(None, terms)
+
+    def chain(self, result: Arg | None, terms: list) -> Arg:
+        """``result`` plus each ``coefficient * rest`` of ``terms``, by add and sub."""
         for coefficient, rest in terms:
             if result is None:
                 result = self.scaled(coefficient, rest)
@@ -198,33 +226,25 @@ class _Emitter:
                 result = self.new("sub", result, self.scaled(-coefficient, rest))
             else:
                 result = self.new("add", result, self.scaled(coefficient, rest))
-        if constant != 0:
-            if result is None:
-                return Const(number(constant))
-            op = "sub" if constant < 0 else "add"
-            result = self.new(op, result, Const(number(abs(constant))))
         return result
 
     def interp_pair(self, terms: list) -> Arg | None:
-        """Take two terms of ``terms`` that form an interp (removing them), if any."""
-        for i in range(len(terms)):
-            for j in range(i + 1, len(terms)):
-                (ci, xi), (cj, xj) = terms[i], terms[j]
-                total = float(ci + cj)
-                exact = abs(total - 1.0) < 1e-12
-                scaled = len(terms) == 2 and total != 0 and abs(abs(float(ci)) - 1) > 1e-12 \
-                    and abs(abs(float(cj)) - 1) > 1e-12
-                if not (exact or scaled):
-                    continue
-                if not self._first(xi, xj, ci, cj):
-                    (ci, xi), (cj, xj) = (cj, xj), (ci, xi)
-                del terms[j], terms[i]
-                weight = Const(number(cj / (ci + cj)))
-                result = self.new("interp", self.arg(xi), self.arg(xj), weight)
-                if not exact:
-                    result = self.new("mul", result, Const(number(ci + cj)))
-                return result
-        return None
+        """``c1 * x + c2 * y`` as an interp (times ``c1 + c2`` unless that is 1), or None
+        when a plain sum is as short (a coefficient is +-1)."""
+        (ci, xi), (cj, xj) = terms
+        total = float(ci + cj)
+        exact = abs(total - 1.0) < 1e-12
+        scaled = total != 0 and abs(abs(float(ci)) - 1) > 1e-12 and \
+            abs(abs(float(cj)) - 1) > 1e-12
+        if not (exact or scaled):
+            return None
+        if not self._first(xi, xj, ci, cj):
+            (ci, xi), (cj, xj) = (cj, xj), (ci, xi)
+        weight = Const(number(cj / (ci + cj)))
+        result = self.new("interp", self.arg(xi), self.arg(xj), weight)
+        if not exact:
+            result = self.new("mul", result, Const(number(ci + cj)))
+        return result
 
     @staticmethod
     def _first(xi, xj, ci, cj) -> bool:
@@ -246,8 +266,10 @@ class _Emitter:
 
     def mul(self, expr: sympy.Mul) -> Arg:
         coefficient, rest = expr.as_coeff_Mul()
-        factors = sympy.Mul.make_args(rest)
-        numerator, denominator, scalar, known = [], [], [], []
+        factors, calls = _named_functions(list(sympy.Mul.make_args(rest)))
+        numerator, denominator, scalar = [], [], []
+        known = [self.new(op, self.arg(inner) if op == "cbrt" else self.nonnegative_inner(inner))
+                 for op, inner in calls]
         for factor in factors:
             base, exponent = factor.as_base_exp()
             reuse = self.proportional(factor) if isinstance(factor, sympy.Add) else None
@@ -264,10 +286,8 @@ class _Emitter:
         coefficient = clean(coefficient)
         args = known + [self.arg(f) for f in sorted(numerator, key=key)]
         scale = self.product([self.arg(f) for f in sorted(scalar, key=key)])
-        if coefficient == -1 and args and not denominator:
-            if scale is not None:
-                args.append(scale)
-            return self.new("negative", self.product(args))
+        if coefficient == -1 and not denominator:
+            return self.new("negative", self.product(args + ([scale] if scale else [])))
         if coefficient != 1:
             constant = Const(number(coefficient))
             scale = constant if scale is None else self.new("mul", scale, constant)
@@ -325,16 +345,27 @@ class _Emitter:
     def nonnegative_inner(self, base) -> Arg:
         """``x`` such that ``|x| == base``: the ops ``sqrt``, ``power``, ``log`` take ``|x|``."""
         if isinstance(base, sympy.Abs):
-            return self.arg(base.args[0])
+            return self.absolute(base.args[0])
         if base.is_nonnegative:
             return self.arg(base)
         raise EmitError(f"the base {base} of a fractional power may be negative")
+
+    def absolute(self, inner) -> Arg:
+        """Something whose absolute value is ``|inner|``: ``-x`` may be ``x``."""
+        coefficient, rest = inner.as_coeff_Mul()
+        if coefficient == -1:
+            inner = rest
+        elif isinstance(inner, sympy.Add):
+            known = self.proportional(inner)
+            if known is not None and known[1] == -1:
+                return known[0]
+        return self.arg(inner)
 
     def log(self, arg) -> Arg:
         if isinstance(arg, sympy.Add) and len(arg.args) == 2 and sympy.Integer(1) in arg.args:
             other = arg.args[0] if arg.args[1] == 1 else arg.args[1]
             if isinstance(other, sympy.Abs):
-                return self.new("log1p", self.arg(other.args[0]))
+                return self.new("log1p", self.absolute(other.args[0]))
         return self.new("log", self.nonnegative_inner(arg))
 
 
@@ -356,6 +387,41 @@ def _normalised_sum(expr: sympy.Add):
     lead = terms[0][0]
     key = sympy.Add(*(round_floats(clean(c / lead)) * rest for c, rest in terms))
     return key, lead
+
+
+_LOG_BASES = {sympy.Integer(10): "log10", sympy.Integer(2): "log2"}
+
+
+def _named_functions(factors: list) -> tuple[list, list]:
+    """``(other factors, [(op, argument)])``: ``sign(x) * |x| ** (1/3)`` is ``cbrt(x)``
+    and ``log(y) / log(10)`` is ``log10`` of ``y`` (``log2`` likewise), sympy's spelling
+    of those ops put back."""
+    rest, calls = list(factors), []
+    for factor in factors:
+        if isinstance(factor, sympy.sign) and factor in rest:
+            root = sympy.Abs(factor.args[0]) ** sympy.Rational(1, 3)
+            if root in rest:
+                rest.remove(factor)
+                rest.remove(root)
+                calls.append(("cbrt", factor.args[0]))
+        base, exponent = factor.as_base_exp()
+        if exponent == -1 and isinstance(base, sympy.log) and base.args[0] in _LOG_BASES \
+                and factor in rest:
+            logs = [f for f in rest if isinstance(f, sympy.log) and f != base]
+            if logs:
+                rest.remove(factor)
+                rest.remove(logs[0])
+                calls.append((_LOG_BASES[base.args[0]], logs[0].args[0]))
+    return rest, calls
+
+
+def _pair_to_one(terms: list):
+    """Positions of two terms whose coefficients sum to 1 (an interp), or None."""
+    for i in range(len(terms)):
+        for j in range(i + 1, len(terms)):
+            if abs(float(terms[i][0] + terms[j][0]) - 1.0) < 1e-12:
+                return i, j
+    return None
 
 
 def _common_factor(terms: list):
