@@ -301,7 +301,3 @@ def linear_form(expr: sympy.Expr, atoms) -> dict | None:
             return None
     return {k: v for k, v in result.items() if v != 0}
 
-
-def is_number(expr) -> bool:
-    """Whether ``expr`` is a (finite real) number."""
-    return bool(getattr(expr, "is_number", False)) and expr.is_real is not False

@@ -42,7 +42,7 @@ from .export_ops import GLOBAL_OPS, constants_used, helper_name, helper_source
 from .kinds import check
 from .ops import CONSTANTS
 from .printer import to_source
-from .program import Const, NamedConst, Program, Var
+from .program import Const, Program, Var
 from .simplify import without_dead_slots
 
 FORMATS = ("optax", "python")
