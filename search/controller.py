@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from programs.mutation import MutationConfig, Mutator
 from programs.parser import parse_file
+from programs.recognize import is_lion_family
 from programs.seed_programs import SEED_NAMES, load_seed
 
 from .breeding import QUEUED, Breeder
@@ -76,6 +78,8 @@ class Search:
         self.meta_pending = set()
         self.last_meta_at = 0
         self.warm_start = warm_start_program(config.warm_start)
+        first_lion = store.get_meta("first_lion")
+        self.first_lion = json.loads(first_lion) if first_lion else None
 
     # -- starting and resuming ------------------------------------------------------
 
@@ -279,11 +283,24 @@ class Search:
                 continue
             joiners = self.breeder.waiting.pop(fp, [pid])
             self.store.add_evaluation(fp, pid, PROXY, result, worker, joiners)
+            if result["status"] == "ok":
+                self._note_if_first_lion(pid)
             for joiner in joiners:
                 row = self.store.program(joiner)
                 self._join(self.islands[row["island"]], self.breeder.member(joiner,
                                                                             row["fitness"]))
         self._maybe_meta_validate()
+
+    def _note_if_first_lion(self, pid: int):
+        """Record (once) the first evaluated program that is Lion-family."""
+        if self.first_lion is not None or not is_lion_family(self.breeder.program(pid)):
+            return
+        self.first_lion = {"program": pid, "evaluations": self.store.evaluation_count(),
+                           "programs": self.store.program_count(),
+                           "elapsed_s": round(self.elapsed(), 1)}
+        self.store.set_meta("first_lion", json.dumps(self.first_lion))
+        self.log(f"first Lion-family program: {pid}, after {self.first_lion['evaluations']} "
+                 f"evaluations and {self.first_lion['elapsed_s']:.0f} s")
 
     def _join(self, island: Island, member: Member):
         island.join(member)

@@ -100,8 +100,9 @@ def _run(args, config, store) -> int:
 
 
 def _print_summary(search, reason: str, out: str) -> None:
-    from programs.dataflow import remove_redundancy
     from programs.printer import to_source
+    from programs.recognize import recognize_lion
+    from programs.simplify import simplify
 
     counts = search.store.counts()
     print(f"stopped: {reason}. {counts['programs']} programs, {counts['evaluations']} "
@@ -115,8 +116,14 @@ def _print_summary(search, reason: str, out: str) -> None:
         losses = ", ".join(f"{k} {v:.4f}" for k, v in top["losses"].items())
         print(f"\n#{rank} program {top['program']}: fitness {top['fitness']:+.4f} ({losses})")
         print(to_source(program))
-        print("simplified:")
-        print(to_source(remove_redundancy(program)))
+        simplified = simplify(program).program
+        lion = recognize_lion(simplified)
+        print("simplified" + (f" (Lion-family: {lion.as_dict()})" if lion else "") + ":")
+        print(to_source(simplified))
+    if search.first_lion:
+        first = search.first_lion
+        print(f"\nfirst Lion-family program: {first['program']}, after "
+              f"{first['evaluations']} evaluations and {first['elapsed_s']:.0f} s")
     meta_suite = search.config.meta_validation.suite
     best_meta = search.store.top_programs(1, suite=meta_suite)
     if best_meta:
@@ -141,7 +148,9 @@ def run_status(args) -> int:
         config = store.config()
     except StoreError as err:
         raise UsageError(str(err)) from None
+    first_lion = store.get_meta("first_lion")
     report = dict(counts, elapsed=float(store.get_meta("elapsed", "0")),
+                  first_lion=json.loads(first_lion) if first_lion else None,
                   invalid=last.get("invalid", 0), islands=config.get("islands"),
                   island_best=last.get("island_best", []))
     store.close()
