@@ -170,7 +170,7 @@ def test_vmap_over_seeds_equals_the_loop():
 
 
 @pytest.mark.parametrize("module", ["schedule", "task", "registry", "transformer", "mlp",
-                                    "stdlib_text", "reparam"])
+                                    "stdlib_text", "reparam", "vit", "charlm"])
 def test_docstring_examples(module):
     mod = importlib.import_module(f"evaluators.tasks.{module}")
     assert doctest.testmod(mod).failed == 0

@@ -10,8 +10,8 @@ Example:
     >>> task = build(SIZES["proxy"], "proxy")
     >>> params = task.init(jax.random.PRNGKey(0))
     >>> x, y = task.batch(jax.random.PRNGKey(1), 3)
-    >>> x.shape, y.shape
-    ((64, 32), (64,))
+    >>> x.shape == (task.batch_size, 32), y.shape == (task.batch_size,)
+    (True, True)
 """
 
 from dataclasses import dataclass

@@ -40,14 +40,20 @@ FAMILIES: dict[str, TaskFamily] = {
     "charlm": TaskFamily(charlm.SIZES, charlm.build),
 }
 
-# The suites, as (task, size) pairs; see docs/proxy-tasks.md for the evidence behind them.
-DEFAULT_CPU_SUITE = (("vit", "proxy"), ("charlm", "proxy"), ("mlp", "proxy"))
-GPU_SUITE = (("vit", "meta10"), ("charlm", "meta10"), ("mlp", "meta10"))
+# The suites, as (task, size) pairs; docs/proxy-tasks.md has the evidence behind them.
+# Fitness suites: the ViT (tuned Lion beats tuned AdamW by 0.16 nats, 8/8 seeds) plus the
+# cheap MLP as a non-transformer check (AdamW ahead by 0.02). The char LM, where tuned
+# AdamW wins at every size tried, is kept out of the fitness and reported beside it.
+DEFAULT_CPU_SUITE = (("vit", "proxy"), ("mlp", "proxy"))
+GPU_SUITE = (("vit", "proxy"), ("vit", "meta10"), ("mlp", "meta10"))
 SUITES = {
     "cpu": DEFAULT_CPU_SUITE,
     "gpu": GPU_SUITE,
-    "meta10": tuple((name, "meta10") for name, _ in DEFAULT_CPU_SUITE),
-    "meta100": tuple((name, "meta100") for name, _ in DEFAULT_CPU_SUITE),
+    "meta10": (("vit", "meta10"), ("mlp", "meta10")),       # meta-validation, ~10x
+    "meta100": (("vit", "meta100"), ("mlp", "meta100")),    # meta-validation, ~100x
+    "smoke": (("mlp", "proxy"),),
+    "lm": (("charlm", "proxy"), ("charlm", "meta10"), ("charlm", "meta100")),
+    "all_proxy": (("vit", "proxy"), ("mlp", "proxy"), ("charlm", "proxy")),
 }
 
 
@@ -92,7 +98,7 @@ def get_task(name: str, size: str = "proxy", **overrides) -> ProxyTask:
 
 
 def get_suite(suite: str = "cpu") -> list[ProxyTask]:
-    """The tasks of a named suite (``"cpu"``, ``"gpu"``, ``"meta10"``, ``"meta100"``)."""
+    """The tasks of a named suite, a key of ``SUITES`` (``"cpu"`` is the default)."""
     if suite not in SUITES:
         raise ValueError(f"unknown suite {suite!r}; suites: {', '.join(SUITES)}")
     return [get_task(name, size) for name, size in SUITES[suite]]

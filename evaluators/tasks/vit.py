@@ -53,9 +53,9 @@ class ViTConfig:
 SIZES = {
     "proxy": ViTConfig(),
     "meta10": ViTConfig(width=32, layers=2, steps=200, batch_size=64, warmup=20,
-                        train_size=16384, param_scale=8.0),
+                        train_size=16384, param_scale=2.0),
     "meta100": ViTConfig(width=64, layers=2, heads=4, steps=400, batch_size=64, warmup=40,
-                         train_size=32768, val_size=2048, param_scale=16.0),
+                         train_size=32768, val_size=2048, param_scale=1.0),
 }
 
 
