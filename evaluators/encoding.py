@@ -5,8 +5,9 @@ registers, three constants and three "is a constant" flags. Registers hold the i
 (``w``, ``g``, the state slots, ``lr``) and then one per variable name; register
 ``num_registers - 1`` is scratch, where padding statements (opcode ``NOP``) write.
 Dead code is removed first (:func:`programs.dataflow.remove_redundancy`; the behaviour is
-unchanged), then the body is padded to ``max_length`` statements. A batch of programs is
-the same arrays with a leading batch axis.
+unchanged), then the body is padded to ``max_length`` statements; ``lengths`` says
+where the padding starts. A batch of programs is the same arrays with a leading batch
+axis.
 
 Example:
     >>> from programs.seed_programs import load_seed
@@ -46,6 +47,8 @@ class EncodedBatch(NamedTuple):
         arg_constants: ``(B, L, 3)`` float32 value of each constant argument.
         arg_is_constant: ``(B, L, 3)`` bool.
         outputs: ``(B, 1 + slots)`` int32 registers of the update and the new states.
+        lengths: ``(B,)`` int32 live statements of each program (the rest is padding,
+            which the interpreter skips).
     """
 
     opcodes: np.ndarray
@@ -54,6 +57,7 @@ class EncodedBatch(NamedTuple):
     arg_constants: np.ndarray
     arg_is_constant: np.ndarray
     outputs: np.ndarray
+    lengths: np.ndarray
 
     @property
     def size(self) -> int:
@@ -93,6 +97,7 @@ def encode_batch(programs: Sequence[Program], max_length: int,
         arg_constants=np.zeros((count, max_length, MAX_ARITY), np.float32),
         arg_is_constant=np.zeros((count, max_length, MAX_ARITY), bool),
         outputs=np.zeros((count, 1 + slots), np.int32),
+        lengths=np.zeros((count,), np.int32),
     )
     for row in range(count):
         _encode_into(batch, row, programs[min(row, len(programs) - 1)], max_length, slots)
@@ -122,4 +127,5 @@ def _encode_into(batch: EncodedBatch, row: int, program: Program, max_length: in
             register[statement.target] = len(register)
         batch.targets[row, i] = register[statement.target]
     batch.outputs[row] = [register[name] for name in program.returns]
+    batch.lengths[row] = len(program)
 

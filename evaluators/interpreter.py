@@ -103,7 +103,8 @@ def run_program(program: EncodedBatch, ctx: FlatContext, w, g, states, lr):
         value = jax.lax.switch(program.opcodes[i], branches, *args)
         return registers.at[program.targets[i]].set(value)
 
-    registers = jax.lax.fori_loop(0, length, statement, registers)
+    # A traced trip count: only the live statements run, not the padding.
+    registers = jax.lax.fori_loop(0, program.lengths, statement, registers)
     outputs = registers[program.outputs]
     return outputs[0], outputs[1:]
 
