@@ -17,6 +17,14 @@ from .program_marks import ProgramMarks, lion_text
 from .run_view import PROXY, ProgramRecord, RunView, json_safe, open_run, reads_run
 
 
+def _print_titled(heading, table) -> None:
+    """The heading on its own line, then the table (a table title would wrap to the
+    table's width)."""
+    console = _console()
+    console.print(heading)
+    console.print(table)
+
+
 def _console():
     """A rich console; wide when not a terminal, so piped tables do not wrap."""
     from rich.console import Console
@@ -97,9 +105,10 @@ def run_top(args) -> int:
         return 0
     tasks = list(dict.fromkeys(task for item in items for task in item["losses"]))
     other = "meta" if suite == PROXY else "proxy"
-    table = Table(title=Text(f"{args.dir}: best {len(items)} by {suite} fitness "
-                             f"({counts['programs']} programs, {counts['evaluations']} "
-                             f"evaluations, {counts['elapsed']:.0f} s)"), title_justify="left")
+    heading = Text(f"{args.dir}: best {len(items)} by {suite} fitness "
+                   f"({counts['programs']} programs, {counts['evaluations']} "
+                   f"evaluations, {counts['elapsed']:.0f} s)")
+    table = Table()
     others = any(item[f"{other}_fitness"] is not None for item in items)
     for name in ("#", "id", "fitness", *([other] if others else []),
                  *(f"loss {t}" for t in tasks), "live/total", "Lion", "born s", "evals"):
@@ -112,7 +121,7 @@ def run_top(args) -> int:
                       f"{item['live_statements']}/{item['statements']}",
                       Text(lion_text(item["is_lion"])), f"{item['born']:.1f}",
                       str(item["born_evaluations"]))
-    _console().print(table)
+    _print_titled(heading, table)
     return 0
 
 
@@ -233,8 +242,9 @@ def run_lineage(args) -> int:
     if args.json:
         print(json.dumps(items, indent=2))
         return 0
-    table = Table(title=Text(f"{args.dir}: lineage of program {args.id} ({len(items) - 1} "
-                             "mutations from the warm start)"), title_justify="left")
+    heading = Text(f"{args.dir}: lineage of program {args.id} ({len(items) - 1} "
+                   "mutations from the warm start)")  # above the table: a title would wrap
+    table = Table()
     for name in ("step", "id", "mutation", "fitness", "change", "live/total"):
         table.add_column(name, justify="left" if name == "mutation" else "right")
     for item in items:
@@ -242,7 +252,7 @@ def run_lineage(args) -> int:
         table.add_row(str(item["step"]), str(item["id"]), Text(item["mutation"]),
                       _fitness(item["fitness"]), change,
                       f"{item['live_statements']}/{item['statements']}")
-    _console().print(table)
+    _print_titled(heading, table)
     return 0
 
 
@@ -292,8 +302,8 @@ def run_diff(args) -> int:
         print(json.dumps(report, indent=2))
         return 0
     form = " (simplified)" if args.simplified else ""
-    table = Table(title=Text(f"{args.dir}: program {args.a} vs program {args.b}{form}"),
-                  title_justify="left")
+    heading = Text(f"{args.dir}: program {args.a} vs program {args.b}{form}")
+    table = Table()
     table.add_column(f"program {args.a}  fitness {_fitness(report['fitness'][0])}")
     table.add_column("", justify="center")
     table.add_column(f"program {args.b}  fitness {_fitness(report['fitness'][1])}")
@@ -302,9 +312,8 @@ def run_diff(args) -> int:
         style = styles[row["mark"]]
         table.add_row(Text(row["left"], style=style), row["mark"],
                       Text(row["right"], style=style))
-    console = _console()
-    console.print(table)
+    _print_titled(heading, table)
     verdict = ("same behaviour (funcsim fingerprints match)" if report["same_behaviour"]
                else f"different behaviour (funcsim similarity {report['similarity']:.4f})")
-    console.print(Text(f"{report['changed_lines']} line(s) differ; {verdict}"))
+    _console().print(Text(f"{report['changed_lines']} line(s) differ; {verdict}"))
     return 0
