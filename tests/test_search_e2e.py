@@ -145,10 +145,9 @@ def test_actor_killed_mid_batch(tmp_path):
     run_dir = tmp_path / "run"
     run = lion_search("run", str(config), "--out", str(run_dir))
     wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 8)
-    workers = subprocess.run(["pgrep", "-f", "EvaluatorWorker"], capture_output=True,
-                             text=True).stdout.split()
-    assert workers, "no evaluator actor process found"
-    os.kill(int(workers[0]), signal.SIGKILL)
+    # This run's actors name themselves "actor-N@host:pid" in the evaluations they store.
+    worker = query(run_dir, "SELECT worker FROM evaluations ORDER BY id DESC LIMIT 1")[0][0]
+    os.kill(int(worker.rsplit(":", 1)[1]), signal.SIGKILL)
     out, _ = run.communicate(timeout=600)
     assert run.returncode == 0, out
     assert "died" in out and "goes to another actor" in out
