@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from evaluators.tasks.reparam import with_param_scale
+from evaluators.tasks.classification import classification_task
 from evaluators.tasks.task import ProxyTask
 from evaluators.tasks.transformer import dense, init_dense
 
@@ -81,20 +81,5 @@ def build(c: MLPConfig, size: str) -> ProxyTask:
             x = jax.nn.relu(dense(layer, x))
         return dense(params[-1], x)
 
-    def cross_entropy(params, x, y):
-        logp = jax.nn.log_softmax(logits(params, x))
-        return -jnp.take_along_axis(logp, y[:, None], axis=-1).mean()
-
-    def batch(key, step):
-        idx = jax.random.randint(jax.random.fold_in(key, step), (c.batch_size,), 0, c.train_size)
-        return x_train[idx], y_train[idx]
-
-    def loss(params, b):
-        return cross_entropy(params, *b)
-
-    def val_loss(params):
-        return cross_entropy(params, x_val, y_val)
-
-    task = ProxyTask("mlp", size, c.steps, c.batch_size, c.warmup,
-                     init, batch, loss, val_loss, config=c)
-    return with_param_scale(task, c.param_scale)
+    return classification_task("mlp", size, c, init, logits, (x_train, y_train),
+                               (x_val, y_val))

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from evaluators.tasks.reparam import with_param_scale
+from evaluators.tasks.classification import classification_task
 from evaluators.tasks.task import ProxyTask
 from evaluators.tasks.transformer import (apply_blocks, dense, init_blocks, init_dense,
                                           init_layer_norm, layer_norm)
@@ -119,20 +119,5 @@ def build(c: ViTConfig, size: str) -> ProxyTask:
         x = apply_blocks(params["blocks"], x, c.heads, causal=False)
         return dense(params["head"], layer_norm(params["ln"], x).mean(axis=1))
 
-    def cross_entropy(params, images, labels):
-        logp = jax.nn.log_softmax(logits(params, images))
-        return -jnp.take_along_axis(logp, labels[:, None], axis=-1).mean()
-
-    def batch(key, step):
-        idx = jax.random.randint(jax.random.fold_in(key, step), (c.batch_size,), 0, c.train_size)
-        return x_train[idx], y_train[idx]
-
-    def loss(params, b):
-        return cross_entropy(params, *b)
-
-    def val_loss(params):
-        return cross_entropy(params, x_val, y_val)
-
-    task = ProxyTask("vit", size, c.steps, c.batch_size, c.warmup,
-                     init, batch, loss, val_loss, config=c)
-    return with_param_scale(task, c.param_scale)
+    return classification_task("vit", size, c, init, logits, (x_train, y_train),
+                               (x_val, y_val))
