@@ -25,7 +25,7 @@ from programs.printer import to_source
 
 from .config import load_config_text
 from .controller import Search
-from .workers import make_actor, plan_actors
+from .workers import start_actors
 
 TARGET_SEARCH_VS_RAW = 0.8
 TARGET_TWO_VS_ONE = 1.7
@@ -34,13 +34,7 @@ TARGET_TWO_VS_ONE = 1.7
 def _actors(count: int, config):
     import ray
 
-    plan = plan_actors(ray.cluster_resources(), count, config.workers.gpus_per_actor)
-    settings = config.evaluator
-    evaluator = {"suite": settings.suite, "seeds": list(settings.seeds),
-                 "batch_size": settings.batch_size, "max_length": settings.max_length,
-                 "device": settings.device, "program_axis": settings.program_axis}
-    actors = [make_actor(plan, evaluator, config.meta_validation.suite, f"bench-{i}")
-              for i in range(count)]
+    _, actors = start_actors(config, count, prefix="bench")
     ray.get([actor.warm_up.remote() for actor in actors])
     return actors
 

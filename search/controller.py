@@ -28,7 +28,7 @@ from .breeding import QUEUED, Breeder
 from .config import SearchConfig, config_to_dict
 from .evolution import Island, Member, Population
 from .store import RunStore
-from .workers import make_actor, plan_actors
+from .workers import start_actors
 
 PROXY, META = "proxy", "meta"
 # Keys a resumed run may change: how it runs and when it stops, not what it searches.
@@ -174,16 +174,7 @@ class Search:
         return self.elapsed_before + time.monotonic() - self.started
 
     def _start_actors(self):
-        import ray
-
-        plan = plan_actors(ray.cluster_resources(), self.config.workers.actors,
-                           self.config.workers.gpus_per_actor)
-        settings = self.config.evaluator
-        evaluator = {"suite": settings.suite, "seeds": list(settings.seeds),
-                     "batch_size": settings.batch_size, "max_length": settings.max_length,
-                     "device": settings.device, "program_axis": settings.program_axis}
-        self.actors = [make_actor(plan, evaluator, self.config.meta_validation.suite,
-                                  f"actor-{i}") for i in range(plan.count)]
+        plan, self.actors = start_actors(self.config)
         self.log(f"{plan.count} evaluator actor(s) ({plan.num_cpus:g} CPU, "
                  f"{plan.num_gpus:g} GPU each)")
 

@@ -36,7 +36,7 @@ def run_run(args) -> int:
     try:
         if args.resume:
             store = RunStore.open(args.out)
-            config = _resumable_config(store, config, config_to_dict)
+            _check_resumable(store, config, config_to_dict)
         else:
             store = None
     except StoreError as err:
@@ -44,10 +44,9 @@ def run_run(args) -> int:
     return _run(args, config, store)
 
 
-def _resumable_config(store, config, to_dict):
-    """The config to resume with: the run's own, with the operational keys of ``config``."""
+def _check_resumable(store, config, to_dict) -> None:
+    """Refuse ``config`` unless it equals the run's own but for the operational keys."""
     from .cli import UsageError
-    from .config import load_config_text
     from .controller import OPERATIONAL_KEYS
 
     stored, given = store.config(), to_dict(config)
@@ -56,9 +55,6 @@ def _resumable_config(store, config, to_dict):
             raise UsageError(f"{store.directory}: the config's '{key}' differs from the run's "
                              f"({given.get(key)!r} vs {stored.get(key)!r}); resume with the "
                              "run's config")
-    import yaml
-
-    return load_config_text(yaml.safe_dump(given), str(store.directory))
 
 
 def _run(args, config, store) -> int:

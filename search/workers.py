@@ -92,3 +92,21 @@ def make_actor(plan: ActorPlan, evaluator: dict, meta_suite: str, name: str):
         max_task_retries=0, runtime_env={"env_vars": plan.env} if plan.env else None,
         name=None)
     return remote.remote(evaluator, meta_suite, name)
+
+
+def start_actors(config, count: int | None = None, prefix: str = "actor"):
+    """``(plan, actors)``: evaluator actors for a :class:`~search.config.SearchConfig` on
+    the current cluster.
+
+    ``count`` overrides ``config.workers.actors`` (None: the config's, else the plan's).
+    """
+    import ray
+
+    plan = plan_actors(ray.cluster_resources(), count or config.workers.actors,
+                       config.workers.gpus_per_actor)
+    settings = config.evaluator
+    evaluator = {"suite": settings.suite, "seeds": list(settings.seeds),
+                 "batch_size": settings.batch_size, "max_length": settings.max_length,
+                 "device": settings.device, "program_axis": settings.program_axis}
+    return plan, [make_actor(plan, evaluator, config.meta_validation.suite, f"{prefix}-{i}")
+                  for i in range(plan.count)]
