@@ -209,10 +209,6 @@ def _build(cls, data, source: str, prefix: str = ""):
     return cls(**values)
 
 
-def _as_dict(config) -> dict:
-    return dataclasses.asdict(config)
-
-
 def config_to_dict(config: SearchConfig) -> dict:
     """The config as plain data (tuples as lists), ready for YAML or JSON."""
     def plain(value):
@@ -221,7 +217,7 @@ def config_to_dict(config: SearchConfig) -> dict:
         if isinstance(value, (list, tuple)):
             return [plain(v) for v in value]
         return value
-    return plain(_as_dict(config))
+    return plain(dataclasses.asdict(config))
 
 
 def load_config_text(text: str, source: str = "<config>",
