@@ -138,7 +138,8 @@ _CHECKS = {
     "evaluator.seeds": (lambda v: len(v) >= 1, "a non-empty list of integers"),
     "evaluator.batch_size": (lambda v: v >= 1, "an integer >= 1"),
     "evaluator.max_length": (lambda v: v >= 1, "an integer >= 1"),
-    "evaluator.device": (lambda v: v in (None, "cpu", "gpu", "tpu"), "cpu, gpu, tpu or null"),
+    # The Ray search places actors on CPU cores or GPUs (`evaluate --device tpu` is local).
+    "evaluator.device": (lambda v: v in (None, "cpu", "gpu"), "cpu, gpu or null"),
     "evaluator.program_axis": (lambda v: v in (None, "map", "vmap"), "map, vmap or null"),
     "workers.actors": (lambda v: v is None or v >= 1, "an integer >= 1 or null"),
     "workers.gpus_per_actor": (lambda v: 0 < v <= 8, "in (0, 8]"),
@@ -234,7 +235,25 @@ def load_config_text(text: str, source: str = "<config>",
         raise ConfigError(f"{source}: the config must be a mapping of keys to values")
     for override in overrides:
         _apply_override(data, override)
-    return _build(SearchConfig, data, source)
+    config = _build(SearchConfig, data, source)
+    _check_together(config, source)
+    return config
+
+
+def _check_together(config: SearchConfig, source: str) -> None:
+    """Checks that span keys: the suites exist, every child fits the evaluator."""
+    from evaluators.suite import resolve_suite
+
+    for key, suite in (("evaluator.suite", config.evaluator.suite),
+                       ("meta_validation.suite", config.meta_validation.suite)):
+        try:
+            resolve_suite(suite)
+        except ValueError as err:
+            raise ConfigError(f"{source}: {key}: {err}") from None
+    if config.evaluator.max_length < config.mutation.max_length:
+        raise ConfigError(
+            f"{source}: evaluator.max_length ({config.evaluator.max_length}) must be >= "
+            f"mutation.max_length ({config.mutation.max_length}), or children would not fit")
 
 
 def _apply_override(data: dict, override: str) -> None:

@@ -19,6 +19,8 @@ import signal
 import time
 from dataclasses import dataclass
 
+from programs.dataflow import remove_redundancy
+from programs.errors import ProgramError
 from programs.mutation import MutationConfig, Mutator
 from programs.parser import parse_file
 from programs.recognize import is_lion_family
@@ -35,9 +37,26 @@ PROXY, META = "proxy", "meta"
 OPERATIONAL_KEYS = {"stop", "workers", "ray", "checkpoint_every_s", "show_top"}
 
 
-def warm_start_program(name: str):
-    """The warm-start program: a seed name (``adamw``) or a program file."""
-    return load_seed(name) if name in SEED_NAMES else parse_file(name)
+def warm_start_program(name: str, max_length: int | None = None):
+    """The warm-start program: a seed name (``adamw``) or a program file.
+
+    With ``max_length`` (the evaluator's), a warm start whose live statements would not
+    fit is a :class:`~programs.errors.ProgramError`.
+    """
+    program = load_seed(name) if name in SEED_NAMES else parse_file(name)
+    live = len(remove_redundancy(program))
+    if max_length is not None and live > max_length:
+        raise ProgramError(f"the warm start has {live} live statements; evaluator."
+                           f"max_length is {max_length}", None if name in SEED_NAMES else name)
+    return program
+
+
+class EvaluatorFailure(RuntimeError):
+    """An actor raised while evaluating (a fault in the evaluator, not a dead process).
+
+    The search stops: the same batch would fail again. Its programs stay pending in the
+    run store, so the run resumes once the cause is mended.
+    """
 
 
 @dataclass
@@ -86,7 +105,8 @@ class Search:
     @classmethod
     def start(cls, config: SearchConfig, directory, **kwargs) -> "Search":
         """A new run in ``directory``: each island starts from the warm start."""
-        warm_start = warm_start_program(config.warm_start)  # fail before creating files
+        # Fail before creating files.
+        warm_start = warm_start_program(config.warm_start, config.evaluator.max_length)
         store = RunStore.create(directory, config_to_dict(config))
         search = cls(config, store, random.Random(config.seed), **kwargs)
         for island in search.islands:
@@ -266,6 +286,11 @@ class Search:
             else:
                 self.meta_pending.update(job.entries)
             return
+        except ray.exceptions.RayTaskError as err:
+            cause = getattr(err, "cause", None) or err
+            first_line = (str(cause).strip().splitlines() or [""])[0]
+            raise EvaluatorFailure(f"evaluator actor-{job.actor} failed: "
+                                   f"{type(cause).__name__}: {first_line}") from None
         for (fp, pid, _), result in zip(job.entries, results):
             if job.kind == META:
                 self.store.add_evaluation(fp, pid, self.config.meta_validation.suite, result,

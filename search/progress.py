@@ -90,5 +90,7 @@ class Progress:
         return Group(*parts)
 
     def close(self) -> None:
+        """Stop the live display (once; closing again does nothing)."""
         if self.live is not None:
             self.live.stop()
+            self.live = None

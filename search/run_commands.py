@@ -38,6 +38,7 @@ def run_run(args) -> int:
             store = RunStore.open(args.out)
             _check_resumable(store, config, config_to_dict)
         else:
+            RunStore.check_new(args.out)  # before Ray starts: a wrong --out fails at once
             store = None
     except StoreError as err:
         raise UsageError(str(err)) from None
@@ -61,9 +62,10 @@ def _run(args, config, store) -> int:
     import ray
 
     from .cli import UsageError
-    from .controller import Search
+    from .controller import EvaluatorFailure, Search
     from .progress import Progress
     from .store import StoreError
+    from .workers import DeviceError, plan_actors
 
     address = args.address or config.ray.address
     started_ray = address is None
@@ -73,19 +75,32 @@ def _run(args, config, store) -> int:
 
     progress = Progress()
     try:
-        try:
-            if store is None:
-                search = Search.start(config, args.out, progress=progress, log=log)
-            else:
-                search = Search.resume(store, config, progress=progress, log=log)
-        except StoreError as err:
-            raise UsageError(str(err)) from None
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")
         ray.init(address="local" if started_ray else address, include_dashboard=
                  args.dashboard or config.ray.dashboard, log_to_driver=False,
                  logging_level="ERROR", configure_logging=True)
         try:
-            reason = search.run()
+            try:
+                # Before any file is written: the cluster must have the evaluator's device.
+                plan_actors(ray.cluster_resources(), config.workers.actors,
+                            config.workers.gpus_per_actor, config.evaluator.device)
+                if store is None:
+                    search = Search.start(config, args.out, progress=progress, log=log)
+                else:
+                    search = Search.resume(store, config, progress=progress, log=log)
+            except DeviceError as err:
+                raise UsageError(f"{args.config}: {err}; use --set evaluator.device=cpu, "
+                                 "or --address a cluster with GPUs") from None
+            except StoreError as err:
+                raise UsageError(str(err)) from None
+            try:
+                reason = search.run()
+            except EvaluatorFailure as err:
+                progress.close()
+                print(f"lion-search run: {err}. Nothing evaluated is lost; mend the cause "
+                      f"and resume with: lion-search run {args.config} --out {args.out} "
+                      "--resume", file=sys.stderr)
+                return 1
         finally:
             if started_ray:
                 ray.shutdown()

@@ -106,12 +106,7 @@ class RunStore:
     def create(cls, directory: str | Path, config: dict) -> "RunStore":
         """Start a new run in ``directory`` (created; must not hold a run already)."""
         directory = Path(directory)
-        path = directory / DATABASE
-        if path.exists():
-            raise StoreError(f"{directory}: already holds a run; use --resume to continue "
-                             "it or choose another --out")
-        if directory.exists() and any(directory.iterdir()):
-            raise StoreError(f"{directory}: exists and is not empty; choose another --out")
+        path = cls.check_new(directory)
         directory.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
         db.execute("PRAGMA journal_mode=WAL")
@@ -122,6 +117,18 @@ class RunStore:
             db.execute("INSERT INTO meta VALUES ('config', ?)", (json.dumps(config),))
             db.execute("INSERT INTO meta VALUES ('created', ?)", (repr(time.time()),))
         return cls(db, directory, readonly=False)
+
+    @staticmethod
+    def check_new(directory: str | Path) -> Path:
+        """The database path of a new run in ``directory``; StoreError if it cannot be one."""
+        directory = Path(directory)
+        path = directory / DATABASE
+        if path.exists():
+            raise StoreError(f"{directory}: already holds a run; use --resume to continue "
+                             "it or choose another --out")
+        if directory.exists() and any(directory.iterdir()):
+            raise StoreError(f"{directory}: exists and is not empty; choose another --out")
+        return path
 
     @classmethod
     def open(cls, directory: str | Path) -> "RunStore":

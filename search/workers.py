@@ -1,7 +1,9 @@
 """Ray evaluator actors: each compiles its suites once and evaluates batches of programs.
 
 One actor per accelerator (``gpus_per_actor`` may be fractional) where the cluster has
-GPUs, else one per CPU core with XLA held to one thread. Actors restart by themselves
+GPUs and the evaluator's device allows them, else one per CPU core with XLA held to one
+thread. An evaluator that asks for a GPU the cluster lacks is refused before anything
+starts (:class:`DeviceError`). Actors restart by themselves
 when their process dies (``max_restarts=-1``); the batch they held fails with an actor
 error and the controller resubmits it, so every program is evaluated exactly once.
 
@@ -9,6 +11,10 @@ Example:
     >>> plan = plan_actors({"CPU": 2.0}, requested=None, gpus_per_actor=1.0)
     >>> plan.count, plan.num_gpus, plan.env["XLA_FLAGS"].split()[0]
     (2, 0.0, '--xla_cpu_multi_thread_eigen=false')
+    >>> plan_actors({"CPU": 2.0}, requested=None, gpus_per_actor=1.0, device="gpu")
+    Traceback (most recent call last):
+    ...
+    search.workers.DeviceError: evaluator.device is 'gpu' but the Ray cluster has no GPU (CPU 2)
 """
 
 from __future__ import annotations
@@ -30,11 +36,24 @@ class ActorPlan:
     env: dict = field(default_factory=dict)
 
 
-def plan_actors(resources: dict, requested: int | None, gpus_per_actor: float) -> ActorPlan:
-    """Actors for a cluster with ``resources`` (``ray.cluster_resources()``)."""
+class DeviceError(ValueError):
+    """The evaluator's device is not in the cluster."""
+
+
+def plan_actors(resources: dict, requested: int | None, gpus_per_actor: float,
+                device: str | None = None) -> ActorPlan:
+    """Actors for a cluster with ``resources`` (``ray.cluster_resources()``).
+
+    ``device`` is the evaluator's: ``"gpu"`` needs GPUs in the cluster, ``"cpu"`` keeps
+    the actors off them, None takes GPUs where there are some.
+    """
     gpus = float(resources.get("GPU", 0.0))
     cpus = max(1, int(resources.get("CPU", 1.0)))
-    if gpus > 0:
+    if device == "gpu" and gpus <= 0:
+        have = ", ".join(f"{name} {value:g}" for name, value in sorted(resources.items())
+                         if name in ("CPU", "GPU", "TPU"))
+        raise DeviceError(f"evaluator.device is 'gpu' but the Ray cluster has no GPU ({have})")
+    if gpus > 0 and device != "cpu":
         count = requested or max(1, int(gpus / gpus_per_actor))
         return ActorPlan(count, num_cpus=1.0, num_gpus=gpus_per_actor)
     env = {"XLA_FLAGS": SINGLE_THREAD_XLA, "JAX_PLATFORMS": "cpu",
@@ -103,7 +122,7 @@ def start_actors(config, count: int | None = None, prefix: str = "actor"):
     import ray
 
     plan = plan_actors(ray.cluster_resources(), count or config.workers.actors,
-                       config.workers.gpus_per_actor)
+                       config.workers.gpus_per_actor, config.evaluator.device)
     settings = config.evaluator
     evaluator = {"suite": settings.suite, "seeds": list(settings.seeds),
                  "batch_size": settings.batch_size, "max_length": settings.max_length,

@@ -193,3 +193,51 @@ def test_corrupt_checkpoint_and_changed_config_stop_resume(tmp_path, capsys):
     assert main(["run", str(other), "--out", str(tmp_path / "run"), "--resume"]) == 2
     assert "'seed' differs" in capsys.readouterr().err
     assert (tmp_path / "run" / "run.sqlite").read_bytes() == snapshot
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(any(d.platform == "gpu" for d in __import__("jax").devices()),
+                    reason="this machine has a GPU")
+def test_gpu_evaluator_on_a_cluster_without_gpus_is_refused(tmp_path, capsys):
+    config = write_config(tmp_path, 10)
+    status = main(["run", str(config), "--out", str(tmp_path / "run"),
+                   "--set", "evaluator.device=gpu"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"{config}: evaluator.device is 'gpu' but the Ray cluster has no GPU" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_evaluator_fault_stops_the_search_and_the_run_resumes(tmp_path):
+    import ray
+
+    from search.config import load_config
+    from search.controller import EvaluatorFailure, Search
+    from search.store import RunStore
+
+    class BrokenEvaluator:
+        def evaluate(self, kind, sources):
+            raise RuntimeError("the evaluator broke\nand said more on a second line")
+
+    config = load_config(write_config(tmp_path, 40))
+    run_dir = tmp_path / "run"
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             logging_level="ERROR")
+    try:
+        search = Search.start(config, run_dir, log=lambda message: None)
+        with pytest.raises(EvaluatorFailure,
+                           match=r"^evaluator actor-0 failed: RuntimeError: the evaluator "
+                                 r"broke$"):
+            search.run(actors=[ray.remote(BrokenEvaluator).remote()])
+        search.store.close()
+        assert query(run_dir, "SELECT COUNT(*) FROM evaluations")[0][0] == 0
+        pending = query(run_dir, "SELECT COUNT(*) FROM programs WHERE joined IS NULL")[0][0]
+        assert pending >= 1  # the batch that failed waits for the resume
+
+        resumed = Search.resume(RunStore.open(run_dir), config, log=lambda message: None)
+        assert resumed.run() == "program budget spent"
+        resumed.store.close()
+    finally:
+        ray.shutdown()
+    assert_consistent(run_dir, 40)

@@ -10,7 +10,7 @@ from search.breeding import HIT, QUEUED, WAIT, Breeder
 from search.config import ConfigError, load_config, load_config_text
 from search.evolution import Island, Member, Population, Sample, Top, tournament
 from search.store import RunStore, StoreError
-from search.workers import plan_actors
+from search.workers import DeviceError, plan_actors
 
 
 # -- config ---------------------------------------------------------------------------
@@ -29,7 +29,12 @@ def test_shipped_configs_load():
     ("population_size: 1", "population_size must be an integer >= 2"),
     ("islands: two", "islands: must be an integer"),
     ("stop: {time_limit_s: -5}", "stop.time_limit_s must be a number > 0"),
-    ("evaluator: {device: quantum}", "evaluator.device must be cpu, gpu, tpu or null"),
+    ("evaluator: {device: quantum}", "evaluator.device must be cpu, gpu or null"),
+    ("evaluator: {device: tpu}", "evaluator.device must be cpu, gpu or null"),
+    ("evaluator: {suite: vit+mlp}", "evaluator.suite: unknown suite or task 'vit+mlp'"),
+    ("meta_validation: {suite: mlp@meta1000}", "meta_validation.suite: unknown suite"),
+    ("evaluator: {max_length: 8}\nmutation: {max_length: 9}",
+     "evaluator.max_length (8) must be >= mutation.max_length (9)"),
     ("mutation: 3", "mutation must be a mapping"),
     ("[1, 2]", "must be a mapping"),
     ("a: [", "not valid YAML"),
@@ -197,3 +202,12 @@ def test_actor_plan():
     assert (cpu.count, cpu.num_gpus) == (2, 0.0)
     assert "intra_op_parallelism_threads=1" in cpu.env["XLA_FLAGS"]
     assert plan_actors({"CPU": 8.0}, requested=3, gpus_per_actor=1.0).count == 3
+
+
+def test_actor_plan_follows_the_evaluator_device():
+    cluster = {"CPU": 16.0, "GPU": 2.0}
+    assert plan_actors(cluster, None, 1.0, device="gpu").num_gpus == 1.0
+    on_cpu = plan_actors(cluster, None, 1.0, device="cpu")
+    assert (on_cpu.count, on_cpu.num_gpus, on_cpu.env["JAX_PLATFORMS"]) == (16, 0.0, "cpu")
+    with pytest.raises(DeviceError, match=r"'gpu' but the Ray cluster has no GPU \(CPU 2\)"):
+        plan_actors({"CPU": 2.0, "memory": 1e9}, None, 1.0, device="gpu")
