@@ -74,6 +74,32 @@ def _branches(ctx: FlatContext):
     return [make(name) for name in OPCODE_NAMES]
 
 
+def _write_inputs(registers, slots: int, w, g, lr, states=None):
+    """Rows ``0``, ``1`` and ``slots + 2`` hold ``w``, ``g`` and ``lr``; rows
+    ``2 .. slots + 1`` the state slots (written only when ``states`` is given)."""
+    registers = registers.at[0].set(w).at[1].set(g)
+    registers = registers.at[slots + 2].set(
+        jnp.broadcast_to(jnp.asarray(lr, jnp.float32), w.shape))
+    if states is not None:
+        registers = registers.at[2:slots + 2].set(states)
+    return registers
+
+
+def _execute(program: EncodedBatch, ctx: FlatContext, registers):
+    """Run the live statements of ``program`` on the register file ``(registers, N)``."""
+    branches = _branches(ctx)
+
+    def statement(i, registers):
+        args = [jnp.where(program.arg_is_constant[i, k], program.arg_constants[i, k],
+                          registers[program.arg_registers[i, k]])
+                for k in range(MAX_ARITY)]
+        value = jax.lax.switch(program.opcodes[i], branches, *args)
+        return registers.at[program.targets[i]].set(value)
+
+    # A traced trip count: only the live statements run, not the padding.
+    return jax.lax.fori_loop(0, program.lengths, statement, registers)
+
+
 def run_program(program: EncodedBatch, ctx: FlatContext, w, g, states, lr):
     """One step of one encoded program (unbatched arrays) on flat vectors.
 
@@ -88,40 +114,37 @@ def run_program(program: EncodedBatch, ctx: FlatContext, w, g, states, lr):
     """
     program = jax.tree.map(jnp.asarray, program)
     slots = states.shape[0]
-    length = program.opcodes.shape[0]
-    size = (ctx.size,)
-    registers = jnp.zeros((num_registers(length, slots), ctx.size), jnp.float32)
-    inputs = jnp.concatenate([w[None], g[None], states,
-                              jnp.broadcast_to(jnp.asarray(lr, jnp.float32), size)[None]])
-    registers = registers.at[:slots + 3].set(inputs)
-    branches = _branches(ctx)
-
-    def statement(i, registers):
-        args = [jnp.where(program.arg_is_constant[i, k], program.arg_constants[i, k],
-                          registers[program.arg_registers[i, k]])
-                for k in range(MAX_ARITY)]
-        value = jax.lax.switch(program.opcodes[i], branches, *args)
-        return registers.at[program.targets[i]].set(value)
-
-    # A traced trip count: only the live statements run, not the padding.
-    registers = jax.lax.fori_loop(0, program.lengths, statement, registers)
+    registers = jnp.zeros((num_registers(program.opcodes.shape[0], slots), ctx.size),
+                          jnp.float32)
+    registers = _execute(program, ctx, _write_inputs(registers, slots, w, g, lr, states))
     outputs = registers[program.outputs]
     return outputs[0], outputs[1:]
 
 
 def program_optimizer(program: EncodedBatch, num_state_slots: int):
-    """``(update_fn, init_state_fn)`` for :func:`evaluators.training.run_training`."""
+    """``(update_fn, init_state_fn)`` for :func:`evaluators.training.run_training`.
+
+    The optimizer state is the whole register file ``(registers, N)``, whose rows
+    ``2 .. slots + 1`` are the program's state slots. Keeping it from step to step spares
+    each step allocating and zero-filling it (that cost grows with ``max_length`` and was
+    half the interpreter's time); stale rows are never read, as a valid program reads
+    only its inputs and names assigned earlier in the same step.
+    """
+    program = jax.tree.map(jnp.asarray, program)
+    slots = num_state_slots
+    count = num_registers(program.opcodes.shape[-1], slots)
 
     def init_state_fn(params):
         flat, _ = ravel_pytree(params)
-        return jnp.zeros((num_state_slots, flat.size), jnp.float32)
+        return jnp.zeros((count, flat.size), jnp.float32)
 
-    def update_fn(grads, states, params, lr):
+    def update_fn(grads, registers, params, lr):
         flat_w, unravel = ravel_pytree(params)
         flat_g, _ = ravel_pytree(grads)
         ctx = FlatContext([leaf.size for leaf in jax.tree.leaves(params)])
-        update, states = run_program(program, ctx, flat_w, flat_g, states, lr)
-        return unravel(update), states
+        registers = _execute(program, ctx, _write_inputs(registers, slots, flat_w, flat_g, lr))
+        outputs = registers[program.outputs]
+        return unravel(outputs[0]), registers.at[2:slots + 2].set(outputs[1:])
 
     return update_fn, init_state_fn
 

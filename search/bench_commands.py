@@ -21,12 +21,41 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print only the JSON result (the default prints it indented)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    evaluator = parser.add_argument_group("bench eval only")
+    evaluator.add_argument("--suite", help="suite or tasks (default: cpu)")
+    evaluator.add_argument("--seeds", help="comma-separated training seeds (default: 0,1)")
+    evaluator.add_argument("--batch-size", type=int,
+                           help="programs per compiled call (default: 4 on CPU, 32 on GPU)")
+    evaluator.add_argument("--device", choices=("cpu", "gpu", "tpu"),
+                           help="where to evaluate (default: jax's default device)")
+    evaluator.add_argument("--program-axis", choices=("map", "vmap"),
+                           help="programs one after another (map) or vmapped (default: "
+                                "map on CPU, vmap on accelerators)")
+
+EVAL_OPTIONS = ("suite", "seeds", "batch_size", "device", "program_axis")
 
 
 def run_bench(args) -> int:
     import importlib
 
+    from .cli import UsageError
+
+    options = {name: getattr(args, name) for name in EVAL_OPTIONS
+               if getattr(args, name) is not None}
+    if options and args.what != "eval":
+        flags = ", ".join("--" + name.replace("_", "-") for name in options)
+        raise UsageError(f"{flags}: only for `bench eval`")
+    if "seeds" in options:
+        try:
+            options["seeds"] = tuple(int(seed) for seed in options["seeds"].split(","))
+        except ValueError:
+            raise UsageError(f"--seeds {args.seeds}: expected integers like 0,1") from None
+    if options.get("batch_size", 1) < 1:
+        raise UsageError("--batch-size must be >= 1")
     module = importlib.import_module(BENCHMARKS[args.what])
-    result = module.run_benchmark(quick=args.quick)
+    try:
+        result = module.run_benchmark(quick=args.quick, **options)
+    except (ValueError, RuntimeError) as err:  # an unknown suite, a device not present
+        raise UsageError(str(err).splitlines()[0]) from None
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0

@@ -88,3 +88,12 @@ def test_console_script_reports_errors_without_traceback():
     usage = subprocess.run([sys.executable, "-m", "search.cli", "nope"],
                            capture_output=True, text=True)
     assert usage.returncode == 2 and usage.stderr.count("\n") == 1
+
+
+def test_bench_options_are_checked(capsys):
+    assert main(["bench", "programs", "--suite", "mlp"]) == 2
+    assert "--suite: only for `bench eval`" in capsys.readouterr().err
+    assert main(["bench", "eval", "--seeds", "0,x"]) == 2
+    assert "--seeds 0,x: expected integers" in capsys.readouterr().err
+    assert main(["bench", "eval", "--suite", "nope"]) == 2
+    assert "unknown suite or task 'nope'" in capsys.readouterr().err

@@ -157,3 +157,16 @@ def test_too_long_or_wrong_slot_programs_are_refused(evaluator):
     one_slot = program("def train(w, g, m, lr):\n    u = g * 0.01\n    return u, m")
     with pytest.raises(ProgramError, match="state slots"):
         evaluator.evaluate([one_slot])
+
+
+def test_eval_benchmark_times_the_same_training_three_ways():
+    from evaluators.benchmark import run_benchmark
+
+    result = run_benchmark(quick=True, suite=(TASK,), seeds=(0,), batch_size=2)
+    # The three contenders trained the same thing (else the ratios would mean nothing).
+    assert result["agree"] == {"interpreter_vs_compiled": True,
+                               "interpreter_adamw_vs_handwritten": True}
+    assert list(result["per_task"]) == ["mlp"] and result["compilations"] == 1
+    figures = result["per_task"]["mlp"]["seconds_per_program"]
+    assert all(seconds > 0 for seconds in figures.values())
+    assert result["batch_size"] == 2 and result["program_axis"] == "map"
