@@ -142,7 +142,8 @@ _CHECKS = {
     "evaluator.device": (lambda v: v in (None, "cpu", "gpu"), "cpu, gpu or null"),
     "evaluator.program_axis": (lambda v: v in (None, "map", "vmap"), "map, vmap or null"),
     "workers.actors": (lambda v: v is None or v >= 1, "an integer >= 1 or null"),
-    "workers.gpus_per_actor": (lambda v: 0 < v <= 8, "in (0, 8]"),
+    # An evaluator uses one device: 0.5 puts two actors on each GPU.
+    "workers.gpus_per_actor": (lambda v: 0 < v <= 1, "in (0, 1]"),
     "workers.inflight": (lambda v: v >= 1, "an integer >= 1"),
     "meta_validation.every": (lambda v: v >= 0, "an integer >= 0 (0: never)"),
     "meta_validation.top_k": (lambda v: v >= 1, "an integer >= 1"),

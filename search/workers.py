@@ -55,7 +55,10 @@ def plan_actors(resources: dict, requested: int | None, gpus_per_actor: float,
         raise DeviceError(f"evaluator.device is 'gpu' but the Ray cluster has no GPU ({have})")
     if gpus > 0 and device != "cpu":
         count = requested or max(1, int(gpus / gpus_per_actor))
-        return ActorPlan(count, num_cpus=1.0, num_gpus=gpus_per_actor)
+        # JAX takes 75% of a GPU's memory at start; actors sharing a GPU take their share.
+        env = {} if gpus_per_actor >= 1 else {
+            "XLA_PYTHON_CLIENT_MEM_FRACTION": f"{0.9 * gpus_per_actor:.3f}"}
+        return ActorPlan(count, num_cpus=1.0, num_gpus=gpus_per_actor, env=env)
     env = {"XLA_FLAGS": SINGLE_THREAD_XLA, "JAX_PLATFORMS": "cpu",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     return ActorPlan(requested or cpus, num_cpus=1.0, num_gpus=0.0, env=env)

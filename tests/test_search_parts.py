@@ -31,6 +31,7 @@ def test_shipped_configs_load():
     ("stop: {time_limit_s: -5}", "stop.time_limit_s must be a number > 0"),
     ("evaluator: {device: quantum}", "evaluator.device must be cpu, gpu or null"),
     ("evaluator: {device: tpu}", "evaluator.device must be cpu, gpu or null"),
+    ("workers: {gpus_per_actor: 2}", "workers.gpus_per_actor must be in (0, 1]"),
     ("evaluator: {suite: vit+mlp}", "evaluator.suite: unknown suite or task 'vit+mlp'"),
     ("meta_validation: {suite: mlp@meta1000}", "meta_validation.suite: unknown suite"),
     ("evaluator: {max_length: 8}\nmutation: {max_length: 9}",
@@ -198,6 +199,8 @@ def test_breeder_routes_new_waiting_and_cached_behaviours(tmp_path):
 def test_actor_plan():
     gpu = plan_actors({"CPU": 16.0, "GPU": 2.0}, requested=None, gpus_per_actor=0.5)
     assert (gpu.count, gpu.num_gpus) == (4, 0.5) and "XLA_FLAGS" not in gpu.env
+    assert gpu.env == {"XLA_PYTHON_CLIENT_MEM_FRACTION": "0.450"}  # two actors share a GPU
+    assert plan_actors({"CPU": 16.0, "GPU": 2.0}, None, gpus_per_actor=1.0).env == {}
     cpu = plan_actors({"CPU": 2.0}, requested=None, gpus_per_actor=1.0)
     assert (cpu.count, cpu.num_gpus) == (2, 0.0)
     assert "intra_op_parallelism_threads=1" in cpu.env["XLA_FLAGS"]
