@@ -72,7 +72,7 @@ class Search:
     """One search run over a run store. Use :meth:`start` or :meth:`resume`, then :meth:`run`."""
 
     def __init__(self, config: SearchConfig, store: RunStore, rng: random.Random,
-                 progress=None, log=print):
+                 progress=None, log=print, warm_start=None):
         self.config = config
         self.store = store
         self.rng = rng
@@ -96,7 +96,7 @@ class Search:
         self.meta_done = store.meta_validated()
         self.meta_pending = set()
         self.last_meta_at = 0
-        self.warm_start = warm_start_program(config.warm_start)
+        self.warm_start = warm_start or warm_start_program(config.warm_start)
         first_lion = store.get_meta("first_lion")
         self.first_lion = json.loads(first_lion) if first_lion else None
 
@@ -108,7 +108,8 @@ class Search:
         # Fail before creating files.
         warm_start = warm_start_program(config.warm_start, config.evaluator.max_length)
         store = RunStore.create(directory, config_to_dict(config))
-        search = cls(config, store, random.Random(config.seed), **kwargs)
+        search = cls(config, store, random.Random(config.seed), warm_start=warm_start,
+                     **kwargs)
         for island in search.islands:
             search.breeder.add(warm_start, None, f"warm start ({config.warm_start})",
                                island.index, epoch_start=True)
