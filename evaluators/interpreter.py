@@ -132,19 +132,34 @@ def program_optimizer(program: EncodedBatch, num_state_slots: int):
     """
     program = jax.tree.map(jnp.asarray, program)
     slots = num_state_slots
-    count = num_registers(program.opcodes.shape[-1], slots)
+
+    def flat_step(ctx, w, g, registers, lr):
+        registers = _execute(program, ctx, _write_inputs(registers, slots, w, g, lr))
+        outputs = registers[program.outputs]
+        return outputs[0], registers.at[2:slots + 2].set(outputs[1:])
+
+    return flat_optimizer(num_registers(program.opcodes.shape[-1], slots), flat_step)
+
+
+def flat_optimizer(state_rows: int, flat_step):
+    """``(update_fn, init_state_fn)`` over a parameter pytree, from a step on flat vectors.
+
+    ``flat_step(ctx, w, g, state, lr) -> (update, state)`` sees the parameters and the
+    gradients flattened into ``(N,)`` vectors, a :class:`FlatContext` saying where each
+    tensor ends, and a ``(state_rows, N)`` state (zeros at the start); its update is
+    unflattened back into the pytree.
+    """
 
     def init_state_fn(params):
         flat, _ = ravel_pytree(params)
-        return jnp.zeros((count, flat.size), jnp.float32)
+        return jnp.zeros((state_rows, flat.size), jnp.float32)
 
-    def update_fn(grads, registers, params, lr):
+    def update_fn(grads, state, params, lr):
         flat_w, unravel = ravel_pytree(params)
         flat_g, _ = ravel_pytree(grads)
         ctx = FlatContext([leaf.size for leaf in jax.tree.leaves(params)])
-        registers = _execute(program, ctx, _write_inputs(registers, slots, flat_w, flat_g, lr))
-        outputs = registers[program.outputs]
-        return unravel(outputs[0]), registers.at[2:slots + 2].set(outputs[1:])
+        update, state = flat_step(ctx, flat_w, flat_g, state, lr)
+        return unravel(update), state
 
     return update_fn, init_state_fn
 

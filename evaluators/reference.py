@@ -31,7 +31,7 @@ from programs.kinds import check
 from programs.ops import CONSTANTS, OPS
 from programs.program import Const, NamedConst, Program, Var
 
-from .interpreter import FlatContext
+from .interpreter import flat_optimizer
 from .training import final_val_loss
 
 
@@ -40,25 +40,18 @@ def compiled_optimizer(program: Program):
     program = remove_redundancy(check(program))
     slots = program.num_state_slots
 
-    def init_state_fn(params):
-        flat, _ = ravel_pytree(params)
-        return jnp.zeros((slots, flat.size), jnp.float32)
-
-    def update_fn(grads, states, params, lr):
-        flat_w, unravel = ravel_pytree(params)
-        flat_g, _ = ravel_pytree(grads)
-        ctx = FlatContext([leaf.size for leaf in jax.tree.leaves(params)])
-        env = {program.weight: flat_w, program.gradient: flat_g,
+    def flat_step(ctx, w, g, states, lr):
+        env = {program.weight: w, program.gradient: g,
                program.learning_rate: jnp.asarray(lr, jnp.float32)}
         env.update({name: states[k] for k, name in enumerate(program.state_slots)})
         for statement in program.statements:
             args = [_value(arg, env) for arg in statement.args]
             env[statement.target] = OPS[statement.op].array_fn(jnp, ctx, *args)
-        outputs = [jnp.broadcast_to(env[name], flat_w.shape).astype(jnp.float32)
+        outputs = [jnp.broadcast_to(env[name], w.shape).astype(jnp.float32)
                    for name in program.returns]
-        return unravel(outputs[0]), jnp.stack(outputs[1:]) if slots else states
+        return outputs[0], jnp.stack(outputs[1:]) if slots else states
 
-    return update_fn, init_state_fn
+    return flat_optimizer(slots, flat_step)
 
 
 def _value(arg, env):
