@@ -39,7 +39,8 @@ from programs.ops import EPS
 from programs.seed_programs import load_seed
 
 from .reference import compiled_losses
-from .suite import EvaluatorConfig, SuiteEvaluator
+from .suite import (EvaluatorConfig, SuiteEvaluator, evaluation_device, suite_tasks,
+                    task_label)
 from .training import final_val_loss
 
 TARGET_SPEEDUP = 30.0
@@ -81,21 +82,16 @@ def handwritten_adamw():
     return update_fn, init_state_fn
 
 
-def _handwritten_runs(tasks: dict):
-    """Per task, the hand-written AdamW loop over a vector of seeds, jitted."""
+def _handwritten_run(task):
+    """The hand-written AdamW loop on ``task`` over a vector of seeds, jitted."""
     update_fn, init_state_fn = handwritten_adamw()
-    return {label: jax.jit(jax.vmap(lambda s, task=task: final_val_loss(
-                task, update_fn, init_state_fn, s)))
-            for label, task in tasks.items()}
+    return jax.jit(jax.vmap(lambda seed: final_val_loss(task, update_fn, init_state_fn, seed)))
 
 
-def _median_time(fn, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+def _seconds(fn) -> float:
+    began = time.perf_counter()
+    fn()
+    return time.perf_counter() - began
 
 
 def run_benchmark(quick: bool = False, suite: str = "cpu", seeds=(0, 1),
@@ -107,91 +103,76 @@ def run_benchmark(quick: bool = False, suite: str = "cpu", seeds=(0, 1),
     accelerator, where programs run vmapped); ``device`` and ``program_axis`` are the
     :class:`EvaluatorConfig` fields.
     """
-    rounds = 2 if quick else 3
-    compiled_count = 1 if quick else 2
-    config = EvaluatorConfig(suite=suite, seeds=tuple(seeds), batch_size=batch_size or 4,
-                             device=device, program_axis=program_axis)
-    evaluator = SuiteEvaluator(config)
-    if batch_size is None and evaluator.device.platform != "cpu":
-        config = dataclasses.replace(config, batch_size=32)
-        evaluator = SuiteEvaluator(config)
-    with jax.default_device(evaluator.device):
-        return _measure(evaluator, config, seeds, rounds, compiled_count)
+    target = evaluation_device(device)
+    config = EvaluatorConfig(suite=suite, seeds=tuple(seeds), device=device,
+                             program_axis=program_axis,
+                             batch_size=batch_size or (4 if target.platform == "cpu" else 32))
+    # One evaluator per task: each task is timed on its own, the suite is their sum.
+    evaluators = {task_label(task.name, task.size):
+                  SuiteEvaluator(dataclasses.replace(config, suite=(task,)))
+                  for task in suite_tasks(suite)}
+    with jax.default_device(target):
+        return _measure(evaluators, config, rounds=2 if quick else 3,
+                        compiled_count=1 if quick else 2)
 
 
-def _measure(evaluator, config, seeds, rounds: int, compiled_count: int) -> dict:
+def _measure(evaluators: dict, config, rounds: int, compiled_count: int) -> dict:
     programs = searched_programs(config.batch_size)
-    # One evaluator per task as well, so each task's share is timed on its own.
-    per_task = {label: SuiteEvaluator(dataclasses.replace(config, suite=(task,)))
-                for label, task in evaluator.tasks.items()}
-    interpreter_losses, _ = evaluator.task_losses(programs)  # compiles
-    for single in per_task.values():
-        single.task_losses(programs)
-    seed_array = jax.device_put(jnp.asarray(seeds, jnp.int32), evaluator.device)
-    handwritten = _handwritten_runs(evaluator.tasks)
-    handwritten_losses = {label: np.asarray(run(seed_array))  # compiles
-                          for label, run in handwritten.items()}
+    first = next(iter(evaluators.values()))
+    seeds = jax.device_put(jnp.asarray(config.seeds, jnp.int32), first.device)
+    tasks = {label: evaluator.tasks[label] for label, evaluator in evaluators.items()}
+    handwritten = {label: _handwritten_run(task) for label, task in tasks.items()}
+    # The first calls compile; their results say whether the contenders agree.
+    interpreter_losses = {label: evaluator.task_losses(programs)[0][label]
+                          for label, evaluator in evaluators.items()}
+    handwritten_losses = {label: np.asarray(run(seeds)) for label, run in handwritten.items()}
 
-    interpreter_times, handwritten_times = [], []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        evaluator.task_losses(programs)
-        interpreter_times.append((time.perf_counter() - began) / len(programs))
-        began = time.perf_counter()
-        for run in handwritten.values():
-            run(seed_array).block_until_ready()
-        handwritten_times.append(time.perf_counter() - began)
-    task_times = {}
-    for label, single in per_task.items():
-        task_times[label] = {
-            "interpreter": _median_time(lambda: single.task_losses(programs), rounds)
-            / len(programs),
-            "handwritten_adamw": _median_time(
-                lambda: handwritten[label](seed_array).block_until_ready(), rounds),
-            "compiled_with_compile": 0.0}
-    compiled_times, compiled_losses_seen = [], []
+    times = {label: {"interpreter": [], "handwritten_adamw": [], "compiled_with_compile": []}
+             for label in tasks}
+    for _ in range(rounds):  # interpreter and hand-written alternate, task by task
+        for label, evaluator in evaluators.items():
+            times[label]["interpreter"].append(
+                _seconds(lambda: evaluator.task_losses(programs)) / len(programs))
+            times[label]["handwritten_adamw"].append(
+                _seconds(lambda: handwritten[label](seeds).block_until_ready()))
+    compiled_losses_seen = []
     for program in programs[:compiled_count]:
-        total, losses = 0.0, {}
-        for label, task in evaluator.tasks.items():
+        losses = {}
+        for label, task in tasks.items():
             began = time.perf_counter()
-            losses[label] = compiled_losses(task, program, seeds)
-            spent = time.perf_counter() - began
-            task_times[label]["compiled_with_compile"] += spent / compiled_count
-            total += spent
-        compiled_times.append(total)
+            losses[label] = compiled_losses(task, program, config.seeds)
+            times[label]["compiled_with_compile"].append(time.perf_counter() - began)
         compiled_losses_seen.append(losses)
 
-    per_program = statistics.median(interpreter_times)
-    compiled = statistics.median(compiled_times)
-    handwritten_time = statistics.median(handwritten_times)
+    # The suite's seconds in each round (or per compiled program): its tasks' sum.
+    suite_times = {kind: [sum(per_round) for per_round in zip(
+                       *(task_times[kind] for task_times in times.values()))]
+                   for kind in ("interpreter", "handwritten_adamw", "compiled_with_compile")}
     return {
-        "programs_per_s": round(1.0 / per_program, 3),
-        "speedup_vs_compiled": round(compiled / per_program, 2),
-        # The most any interpreter could reach: compiling costs this many hand-written runs.
-        "speedup_ceiling": round(compiled / handwritten_time, 2),
-        "overhead_vs_handwritten": round(per_program / handwritten_time, 3),
-        "seconds_per_program": {"interpreter": round(per_program, 4),
-                                "compiled_with_compile": round(compiled, 3),
-                                "handwritten_adamw": round(handwritten_time, 4)},
-        "per_task": {label: _task_figures(times) for label, times in task_times.items()},
+        **_figures(suite_times),
+        "per_task": {label: _figures(task_times) for label, task_times in times.items()},
         "agree": _losses_agree(interpreter_losses, compiled_losses_seen, handwritten_losses,
-                               evaluator),
+                               evaluators),
         "targets": {"speedup_vs_compiled": TARGET_SPEEDUP,
                     "overhead_vs_handwritten": TARGET_OVERHEAD},
-        "suite": list(evaluator.tasks), "seeds": list(seeds),
-        "batch_size": config.batch_size, "program_axis": evaluator.program_axis,
+        "suite": list(tasks), "seeds": list(config.seeds),
+        "batch_size": config.batch_size, "program_axis": first.program_axis,
         "rounds": rounds, "programs_compiled": compiled_count,
-        "compilations": evaluator.compilations,
+        "compilations": sum(evaluator.compilations for evaluator in evaluators.values()),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "device": str(evaluator.device), "jax": jax.__version__,
+                    "device": str(first.device), "jax": jax.__version__,
                     "numpy": np.__version__},
     }
 
 
-def _task_figures(times: dict) -> dict:
-    interpreter, hand, compiled = (times["interpreter"], times["handwritten_adamw"],
-                                   times["compiled_with_compile"])
-    return {"speedup_vs_compiled": round(compiled / interpreter, 2),
+def _figures(times: dict) -> dict:
+    """The three figures and the ceiling from lists of seconds per program (medians)."""
+    interpreter, hand, compiled = (statistics.median(times[kind]) for kind in (
+        "interpreter", "handwritten_adamw", "compiled_with_compile"))
+    return {"programs_per_s": round(1.0 / interpreter, 3),
+            "speedup_vs_compiled": round(compiled / interpreter, 2),
+            # The most any interpreter could reach: compiling costs this many
+            # hand-written runs.
             "speedup_ceiling": round(compiled / hand, 2),
             "overhead_vs_handwritten": round(interpreter / hand, 3),
             "seconds_per_program": {"interpreter": round(interpreter, 4),
@@ -199,7 +180,8 @@ def _task_figures(times: dict) -> dict:
                                     "handwritten_adamw": round(hand, 4)}}
 
 
-def _losses_agree(interpreter: dict, compiled: list, handwritten: dict, evaluator) -> dict:
+def _losses_agree(interpreter: dict, compiled: list, handwritten: dict,
+                  evaluators: dict) -> dict:
     """Did the contenders train the same thing? Interpreter == compiled per program, and
     the interpreter's AdamW warm start == the hand-written AdamW (relative 1e-4)."""
     def close(a, b):
@@ -207,11 +189,11 @@ def _losses_agree(interpreter: dict, compiled: list, handwritten: dict, evaluato
         both_nan = np.isnan(a) & np.isnan(b)
         return bool(np.all(both_nan | np.isclose(a, b, rtol=1e-4, atol=0.0)))
 
-    reference = evaluator.reference_losses()
     return {
         "interpreter_vs_compiled": all(close(interpreter[label][row], losses[label])
                                        for row, losses in enumerate(compiled)
                                        for label in losses),
-        "interpreter_adamw_vs_handwritten": all(close(reference[label], handwritten[label])
-                                                for label in handwritten),
+        "interpreter_adamw_vs_handwritten": all(
+            close(evaluators[label].reference_losses()[label], handwritten[label])
+            for label in handwritten),
     }

@@ -113,6 +113,12 @@ def suite_tasks(suite) -> list[ProxyTask]:
     return [get_task(name, size) for name, size in resolve_suite(suite)]
 
 
+def evaluation_device(device: str | None):
+    """The first jax device of platform ``device`` (``cpu``, ``gpu``, ``tpu``), or jax's
+    default device for None; RuntimeError if the platform is not present."""
+    return jax.devices(device)[0] if device else jax.devices()[0]
+
+
 def task_label(name: str, size: str) -> str:
     """How a task is named in results: ``vit`` at proxy size, ``vit@meta10`` otherwise."""
     return name if size == "proxy" else f"{name}@{size}"
@@ -127,8 +133,7 @@ class SuiteEvaluator:
     def __post_init__(self):
         self.tasks = {task_label(task.name, task.size): task
                       for task in suite_tasks(self.config.suite)}
-        self.device = jax.devices(self.config.device)[0] if self.config.device else \
-            jax.devices()[0]
+        self.device = evaluation_device(self.config.device)
         axis = self.config.program_axis
         self.program_axis = axis or ("map" if self.device.platform == "cpu" else "vmap")
         self.compilations = 0
