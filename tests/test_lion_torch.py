@@ -16,6 +16,7 @@ import optax  # noqa: E402
 
 from lion import lion  # noqa: E402
 from lion.torch import Lion  # noqa: E402
+from lion_helpers import run_open_loop  # noqa: E402
 
 SHAPES = {"w": (12, 7), "b": (7,), "scale": (5,)}
 
@@ -49,18 +50,8 @@ def run_jax(tx, params, grads):
     params = {name: p if isinstance(p, jax.Array) else jnp.asarray(p.detach().numpy())
               for name, p in params.items()}
     grads = {name: jnp.asarray(g) for name, g in grads.items()}
-
-    @jax.jit
-    def go(params, grads):
-        def body(carry, g):
-            p, s = carry
-            u, s = tx.update(g, s, p)
-            p = optax.apply_updates(p, u)
-            return (p, s), p
-
-        return jax.lax.scan(body, (params, tx.init(params)), grads)[1]
-
-    return {name: np.asarray(v) for name, v in go(params, grads).items()}
+    trajectory = run_open_loop(tx, params, grads)[2]
+    return {name: np.asarray(v) for name, v in trajectory.items()}
 
 
 # --------------------------------------------------------------------------
