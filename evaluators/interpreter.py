@@ -121,8 +121,11 @@ def run_program(program: EncodedBatch, ctx: FlatContext, w, g, states, lr):
     return outputs[0], outputs[1:]
 
 
-def program_optimizer(program: EncodedBatch, num_state_slots: int):
+def program_optimizer(program: EncodedBatch, num_state_slots: int, step_scale=1.0):
     """``(update_fn, init_state_fn)`` for :func:`evaluators.training.run_training`.
+
+    ``step_scale`` multiplies the program's update (the step-size search's multiplier;
+    1.0 leaves every number as it was).
 
     The optimizer state is the whole register file ``(registers, N)``, whose rows
     ``2 .. slots + 1`` are the program's state slots. Keeping it from step to step spares
@@ -136,7 +139,7 @@ def program_optimizer(program: EncodedBatch, num_state_slots: int):
     def flat_step(ctx, w, g, registers, lr):
         registers = _execute(program, ctx, _write_inputs(registers, slots, w, g, lr))
         outputs = registers[program.outputs]
-        return outputs[0], registers.at[2:slots + 2].set(outputs[1:])
+        return outputs[0] * step_scale, registers.at[2:slots + 2].set(outputs[1:])
 
     return flat_optimizer(num_registers(program.opcodes.shape[-1], slots), flat_step)
 
@@ -165,22 +168,27 @@ def flat_optimizer(state_rows: int, flat_step):
 
 
 def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
-                   program_axis: str = "map"):
+                   program_axis: str = "map", step_scales=None):
     """Validation losses ``(programs, seeds)`` of every program in ``batch`` on ``task``.
 
     Traceable (call it under ``jax.jit``). ``program_axis`` is ``"map"`` (programs one
     after another, each op a real branch: best on CPU) or ``"vmap"`` (all programs at
-    once, every op computed and selected: for accelerators).
+    once, every op computed and selected: for accelerators). ``step_scales`` (one per
+    program, default 1) multiply each program's update.
     """
     from .training import final_val_loss
 
-    def one_program(program):
-        update_fn, init_state_fn = program_optimizer(program, num_state_slots)
+    if step_scales is None:
+        step_scales = jnp.ones(batch.opcodes.shape[0], jnp.float32)
+
+    def one_program(args):
+        program, step_scale = args
+        update_fn, init_state_fn = program_optimizer(program, num_state_slots, step_scale)
         return jax.vmap(lambda seed: final_val_loss(task, update_fn, init_state_fn, seed))(
             seeds)
 
     if program_axis == "vmap":
-        return jax.vmap(one_program)(batch)
+        return jax.vmap(one_program)((batch, step_scales))
     if program_axis == "map":
-        return jax.lax.map(one_program, batch)
+        return jax.lax.map(one_program, (batch, step_scales))
     raise ValueError(f"program_axis must be 'map' or 'vmap', not {program_axis!r}")

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import NamedTuple, Sequence
@@ -25,12 +26,16 @@ import numpy as np
 from programs.program import Program
 from programs.seed_programs import load_seed
 
-from .encoding import encode_batch
+from .encoding import EncodedBatch, encode_batch
 from .fitness import WORST_FITNESS, suite_fitness, task_fitness
 from .interpreter import program_losses
+from .step_size import StepSizeSearch, grid_index
 from .tasks import SIZE_NAMES, SUITES, ProxyTask, get_task, task_names
 
 PROGRAM_AXES = ("map", "vmap")
+
+
+STEP_SIZES = ("tuned", "fixed")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,11 @@ class EvaluatorConfig:
         program_axis: ``"map"`` (CPU) or ``"vmap"`` (accelerators); None picks by device.
         device: ``"cpu"``, ``"gpu"``, ``"tpu"`` or None for jax's default.
         reference: the seed program fitness is measured against.
+        step_size: ``"tuned"``: each program (and the reference) is scored per task at
+            its best global step multiplier (:mod:`evaluators.step_size`); ``"fixed"``:
+            as written (multiplier 1).
+        tune_seeds: how many of the leading ``seeds`` the multiplier search trains on;
+            the other seeds run once, at the multiplier found.
     """
 
     suite: str | tuple = "cpu"
@@ -59,6 +69,8 @@ class EvaluatorConfig:
     program_axis: str | None = None
     device: str | None = None
     reference: str = "adamw"
+    step_size: str = "tuned"
+    tune_seeds: int = 1
 
     def __post_init__(self):
         if not self.seeds:
@@ -67,6 +79,11 @@ class EvaluatorConfig:
             raise ValueError("max_length and batch_size must be >= 1")
         if self.program_axis not in (None, *PROGRAM_AXES):
             raise ValueError(f"program_axis must be one of {PROGRAM_AXES}")
+        if self.step_size not in STEP_SIZES:
+            raise ValueError(f"step_size must be one of {', '.join(STEP_SIZES)}, "
+                             f"not {self.step_size!r}")
+        if not 1 <= self.tune_seeds:
+            raise ValueError("tune_seeds must be >= 1")
 
 
 class Evaluation(NamedTuple):
@@ -74,11 +91,15 @@ class Evaluation(NamedTuple):
 
     Attributes:
         fitness: suite fitness (see :mod:`evaluators.fitness`).
-        losses: mean validation loss per task (NaN where non-finite).
+        losses: mean validation loss per task (NaN where non-finite), at the multiplier.
         task_fitness: fitness per task.
         status: ``"ok"`` or ``"failed"`` (some task gave a non-finite loss).
         reason: why it failed, else None.
         seconds: wall time spent on this program (its share of its batches).
+        multipliers: the step multiplier each task was scored at (1.0 when the step size
+            is fixed; None where every multiplier tried blew up).
+        runs: training runs spent, in plain evaluations (one run of every seed on every
+            task is 1.0; the step-size search costs more).
     """
 
     fitness: float
@@ -87,6 +108,8 @@ class Evaluation(NamedTuple):
     status: str
     reason: str | None
     seconds: float
+    multipliers: dict = {}
+    runs: float = 1.0
 
 
 def resolve_suite(suite) -> tuple[tuple[str, str], ...]:
@@ -139,56 +162,174 @@ class SuiteEvaluator:
         self.compilations = 0
         self._compiled = {label: jax.jit(self._losses_fn(task))
                           for label, task in self.tasks.items()}
-        self._seeds = jax.device_put(jnp.asarray(self.config.seeds, jnp.int32), self.device)
+        seeds = tuple(self.config.seeds)
+        tune = min(self.config.tune_seeds, len(seeds))
+        self._seeds = {name: jax.device_put(jnp.asarray(part, jnp.int32), self.device)
+                       for name, part in (("all", seeds), ("tune", seeds[:tune]),
+                                          ("rest", seeds[tune:])) if part}
         self._reference = None
 
+    @property
+    def tuned(self) -> bool:
+        return self.config.step_size == "tuned"
+
     def _losses_fn(self, task):
-        def losses(batch, seeds):
+        def losses(batch, step_scales, seeds):
             self.compilations += 1  # runs once per trace, i.e. per compilation
             return program_losses(task, batch, seeds, self.config.num_state_slots,
-                                  self.program_axis)
+                                  self.program_axis, step_scales)
         return losses
 
+    def _encode(self, programs: Sequence[Program]) -> EncodedBatch:
+        return encode_batch(programs, self.config.max_length, self.config.num_state_slots)
+
+    def _run(self, label: str, encoded: EncodedBatch, rows: Sequence[tuple[int, float]],
+             seeds: str, seconds: np.ndarray) -> np.ndarray:
+        """Per-seed losses ``(rows, seeds)`` of ``rows`` = (program index, multiplier) on
+        task ``label``, in compiled chunks of ``batch_size``; wall time is added to the
+        programs' ``seconds``."""
+        size, out = self.config.batch_size, []
+        for start in range(0, len(rows), size):
+            chunk = list(rows[start:start + size])
+            index = np.asarray([i for i, _ in chunk] + [chunk[-1][0]] * (size - len(chunk)))
+            scales = np.asarray([s for _, s in chunk] + [chunk[-1][1]] * (size - len(chunk)),
+                                np.float32)
+            batch = jax.device_put(jax.tree.map(lambda a: a[index], encoded), self.device)
+            began = time.perf_counter()
+            losses = np.asarray(self._compiled[label](
+                batch, jax.device_put(scales, self.device), self._seeds[seeds]))
+            share = (time.perf_counter() - began) / len(chunk)
+            for i, _ in chunk:
+                seconds[i] += share
+            out.append(losses[:len(chunk)])
+        return np.concatenate(out)
+
     def task_losses(self, programs: Sequence[Program]) -> tuple[dict, np.ndarray]:
-        """Per-seed validation losses ``{task: (programs, seeds)}`` and seconds per program."""
-        size = self.config.batch_size
-        losses = {label: [] for label in self.tasks}
+        """Per-seed validation losses ``{task: (programs, seeds)}`` as written (multiplier
+        1), and seconds per program."""
+        encoded = self._encode(programs)
         seconds = np.zeros(len(programs))
-        for start in range(0, len(programs), size):
-            chunk = programs[start:start + size]
-            batch = encode_batch(chunk, self.config.max_length, self.config.num_state_slots,
-                                 pad_to=size)
-            batch = jax.device_put(batch, self.device)
-            for label, compiled in self._compiled.items():
-                began = time.perf_counter()
-                out = np.asarray(compiled(batch, self._seeds))
-                seconds[start:start + len(chunk)] += (time.perf_counter() - began) / len(chunk)
-                losses[label].append(out[:len(chunk)])
-        return {label: np.concatenate(parts) for label, parts in losses.items()}, seconds
+        rows = [(i, 1.0) for i in range(len(programs))]
+        return {label: self._run(label, encoded, rows, "all", seconds)
+                for label in self.tasks}, seconds
+
+    def tuned_losses(self, programs: Sequence[Program], centres: Sequence[dict] | None = None
+                     ) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+        """Each program at its best multiplier per task.
+
+        Args:
+            programs: the programs.
+            centres: per program, ``{task: multiplier}`` to centre its searches on (its
+                parent's best); a task missing there starts at the geometric mean of
+                the given ones, or at 1.
+
+        Returns:
+            ``(losses, multipliers, seconds, runs)``: per-seed losses ``{task: (programs,
+            seeds)}`` at the multiplier found (NaN where every multiplier blew up),
+            ``{task: [multiplier or None]}``, seconds per program, and training runs per
+            program in plain evaluations.
+        """
+        encoded = self._encode(programs)
+        count, seeds = len(programs), len(self.config.seeds)
+        tune = len(self._seeds["tune"])
+        seconds, runs = np.zeros(count), np.zeros(count)
+        centres = list(centres) if centres is not None else [None] * count
+        losses, multipliers = {}, {}
+        for label in self.tasks:
+            searches = [StepSizeSearch(centre_for(centres[i], label)) for i in range(count)]
+            per_seed = {}  # (program, grid index) -> losses on the tuning seeds
+            while True:
+                rows = [(i, s) for i, search in enumerate(searches) for s in search.probes()]
+                if not rows:
+                    break
+                out = self._run(label, encoded, rows, "tune", seconds)
+                for (i, s), values in zip(rows, out):
+                    per_seed[i, grid_index(s)] = values
+                    runs[i] += tune / seeds / len(self.tasks)
+                    searches[i].record(s, _mean_loss(values))
+            table = np.full((count, seeds), np.nan)
+            for i, search in enumerate(searches):
+                if search.best is not None:
+                    table[i, :tune] = per_seed[i, search.best_index]
+            found = [i for i, search in enumerate(searches) if search.best is not None]
+            if "rest" in self._seeds and found:
+                rows = [(i, searches[i].best) for i in found]
+                table[found, tune:] = self._run(label, encoded, rows, "rest", seconds)
+                for i in found:
+                    runs[i] += (seeds - tune) / seeds / len(self.tasks)
+            losses[label] = table
+            multipliers[label] = [search.best for search in searches]
+        return losses, multipliers, seconds, runs
 
     def reference_losses(self) -> dict:
-        """Per-seed losses of the reference program (the AdamW warm start), computed once."""
+        """Per-seed losses of the reference program (the AdamW warm start), computed once;
+        at its own best multipliers when the step size is tuned."""
         if self._reference is None:
-            losses, _ = self.task_losses([load_seed(self.config.reference)])
+            program = load_seed(self.config.reference)
+            if self.tuned:
+                losses, multipliers, _, _ = self.tuned_losses([program])
+                self.reference_multipliers = {label: m[0] for label, m in multipliers.items()}
+            else:
+                losses, _ = self.task_losses([program])
+                self.reference_multipliers = {label: 1.0 for label in self.tasks}
             self._reference = {label: values[0] for label, values in losses.items()}
         return self._reference
 
-    def evaluate(self, programs: Sequence[Program]) -> list[Evaluation]:
-        """Fitness and losses of each program; a blow-up is a result, not an exception."""
+    def evaluate(self, programs: Sequence[Program], centres: Sequence[dict] | None = None
+                 ) -> list[Evaluation]:
+        """Fitness and losses of each program; a blow-up is a result, not an exception.
+
+        ``centres``: per program, where its step-size searches start (its parent's
+        multipliers); ignored when the step size is fixed.
+        """
+        if self.tuned:
+            losses, multipliers, seconds, runs = self.tuned_losses(programs, centres)
+        else:
+            losses, seconds = self.task_losses(programs)
+            multipliers = {label: [1.0] * len(programs) for label in self.tasks}
+            runs = np.ones(len(programs))
+        return [self.evaluate_losses({label: losses[label][row] for label in self.tasks},
+                                     seconds=float(seconds[row]), runs=float(runs[row]),
+                                     multipliers={label: multipliers[label][row]
+                                                  for label in self.tasks})
+                for row in range(len(programs))]
+
+    def evaluate_losses(self, losses: dict, seconds: float = 0.0, runs: float = 1.0,
+                        multipliers: dict | None = None) -> Evaluation:
+        """The :class:`Evaluation` of one program from its per-seed losses per task."""
         reference = self.reference_losses()
-        losses, seconds = self.task_losses(programs)
-        results = []
-        for row in range(len(programs)):
-            per_task, reasons, task_losses = {}, [], {}
-            for label in self.tasks:
-                fitness, reason = task_fitness(losses[label][row], reference[label])
-                per_task[label] = fitness
-                task_losses[label] = float(np.mean(losses[label][row]))
-                if reason:
-                    reasons.append(f"{label}: {reason}")
-            total = suite_fitness(list(per_task.values()))
-            results.append(Evaluation(
-                fitness=WORST_FITNESS if reasons else total, losses=task_losses,
-                task_fitness=per_task, status="failed" if reasons else "ok",
-                reason="; ".join(reasons) or None, seconds=float(seconds[row])))
-        return results
+        per_task, reasons, task_losses = {}, [], {}
+        for label in self.tasks:
+            fitness, reason = task_fitness(losses[label], reference[label])
+            per_task[label] = fitness
+            task_losses[label] = float(np.mean(losses[label]))
+            if reason:
+                reasons.append(f"{label}: {reason}")
+        total = suite_fitness(list(per_task.values()))
+        return Evaluation(
+            fitness=WORST_FITNESS if reasons else total, losses=task_losses,
+            task_fitness=per_task, status="failed" if reasons else "ok",
+            reason="; ".join(reasons) or None, seconds=seconds,
+            multipliers=multipliers or {label: 1.0 for label in self.tasks}, runs=runs)
+
+def centre_for(centres: dict | None, label: str) -> float:
+    """Where a search on task ``label`` starts: ``centres[label]``, else the geometric
+    mean of the other tasks' multipliers, else 1.
+
+    >>> centre_for({"vit": 4.0, "mlp": 1.0}, "vit"), centre_for({"vit": 4.0, "mlp": 1.0}, "x")
+    (4.0, 2.0)
+    >>> centre_for(None, "vit")
+    1.0
+    """
+    if not centres:
+        return 1.0
+    if centres.get(label):
+        return float(centres[label])
+    known = [float(v) for v in centres.values() if v and v > 0 and math.isfinite(v)]
+    return float(np.exp(np.mean(np.log(known)))) if known else 1.0
+
+
+def _mean_loss(values: np.ndarray) -> float:
+    """The mean over seeds; inf when any seed blew up."""
+    values = np.asarray(values, np.float64)
+    return float(np.mean(values)) if np.all(np.isfinite(values)) else math.inf

@@ -13,6 +13,7 @@ BENCHMARKS = {
     "programs": "programs.benchmark",
     "eval": "evaluators.benchmark",
     "search": "search.benchmark",
+    "landscape": "evaluators.landscape",
 }
 
 
@@ -21,9 +22,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print only the JSON result (the default prints it indented)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    evaluator = parser.add_argument_group("bench eval only")
+    evaluator = parser.add_argument_group("bench eval and bench landscape")
     evaluator.add_argument("--suite", help="suite or tasks (default: cpu)")
-    evaluator.add_argument("--seeds", help="comma-separated training seeds (default: 0,1)")
+    evaluator.add_argument("--seeds", help="eval: comma-separated training seeds (default: "
+                           "0,1); landscape: how many paired seeds (default: 8)")
     evaluator.add_argument("--batch-size", type=int,
                            help="programs per compiled call (default: 4 on CPU, 32 on GPU)")
     evaluator.add_argument("--device", choices=("cpu", "gpu", "tpu"),
@@ -33,6 +35,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                                 "map on CPU, vmap on accelerators)")
 
 EVAL_OPTIONS = ("suite", "seeds", "batch_size", "device", "program_axis")
+LANDSCAPE_OPTIONS = ("suite", "seeds", "batch_size", "device")
 
 
 def run_bench(args) -> int:
@@ -42,10 +45,19 @@ def run_bench(args) -> int:
 
     options = {name: getattr(args, name) for name in EVAL_OPTIONS
                if getattr(args, name) is not None}
-    if options and args.what != "eval":
-        flags = ", ".join("--" + name.replace("_", "-") for name in options)
-        raise UsageError(f"{flags}: only for `bench eval`")
-    if "seeds" in options:
+    allowed = {"eval": EVAL_OPTIONS, "landscape": LANDSCAPE_OPTIONS}.get(args.what, ())
+    wrong = [name for name in options if name not in allowed]
+    if wrong:
+        flags = ", ".join("--" + name.replace("_", "-") for name in wrong)
+        raise UsageError(f"{flags}: not an option of `bench {args.what}`")
+    if "seeds" in options and args.what == "landscape":
+        try:
+            options["seeds"] = int(options["seeds"])
+        except ValueError:
+            raise UsageError(f"--seeds {args.seeds}: expected a count like 8") from None
+        if options["seeds"] < 2:
+            raise UsageError("--seeds must be >= 2 (paired standard errors need two)")
+    elif "seeds" in options:
         try:
             options["seeds"] = tuple(int(seed) for seed in options["seeds"].split(","))
         except ValueError:
@@ -57,5 +69,10 @@ def run_bench(args) -> int:
         result = module.run_benchmark(quick=args.quick, **options)
     except (ValueError, RuntimeError) as err:  # an unknown suite, a device not present
         raise UsageError(str(err).splitlines()[0]) from None
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    if args.json:
+        print(json.dumps(result))
+    elif hasattr(module, "format_table"):
+        print(module.format_table(result))
+    else:
+        print(json.dumps(result, indent=2))
     return 0
