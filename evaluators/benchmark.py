@@ -9,6 +9,11 @@ Three contenders train the same programs on the same suite and seeds, in one run
 * **hand-written**: the AdamW warm start written directly in jax over the parameter
   pytree, compiled once, in the same training loop (the floor for any program).
 
+Beside them, ``tuned`` times the search's own evaluation, each program at its best step
+multiplier per task (:mod:`evaluators.step_size`), against the plain one (multiplier 1)
+on the same programs in the same run: programs per second of both, their ratio, and the
+plain evaluations a tuned one costs.
+
 The programs are children of the AdamW warm start after a few mutations (what a search
 evaluates). Interpreter and hand-written runs alternate over rounds; medians are kept.
 Each task is timed on its own as well (``per_task``): the speedup a suite can reach is
@@ -105,7 +110,7 @@ def run_benchmark(quick: bool = False, suite: str = "cpu", seeds=(0, 1),
     """
     target = evaluation_device(device)
     config = EvaluatorConfig(suite=suite, seeds=tuple(seeds), device=device,
-                             program_axis=program_axis,
+                             program_axis=program_axis, step_size="fixed",
                              batch_size=batch_size or (4 if target.platform == "cpu" else 32))
     # One evaluator per task: each task is timed on its own, the suite is their sum.
     evaluators = {task_label(task.name, task.size):
@@ -144,6 +149,7 @@ def _measure(evaluators: dict, config, rounds: int, compiled_count: int) -> dict
             times[label]["compiled_with_compile"].append(time.perf_counter() - began)
         compiled_losses_seen.append(losses)
 
+    tuned = _tuned_figures(config, programs, rounds)
     # The suite's seconds in each round (or per compiled program): its tasks' sum.
     suite_times = {kind: [sum(per_round) for per_round in zip(
                        *(task_times[kind] for task_times in times.values()))]
@@ -151,6 +157,7 @@ def _measure(evaluators: dict, config, rounds: int, compiled_count: int) -> dict
     return {
         **_figures(suite_times),
         "per_task": {label: _figures(task_times) for label, task_times in times.items()},
+        "tuned": tuned,
         "agree": _losses_agree(interpreter_losses, compiled_losses_seen, handwritten_losses,
                                evaluators),
         "targets": {"speedup_vs_compiled": TARGET_SPEEDUP,
@@ -163,6 +170,28 @@ def _measure(evaluators: dict, config, rounds: int, compiled_count: int) -> dict
                     "device": str(first.device), "jax": jax.__version__,
                     "numpy": np.__version__},
     }
+
+
+def _tuned_figures(config, programs, rounds: int) -> dict:
+    """The search's evaluation, each program at its best multiplier per task, against
+    the plain one (multiplier 1), on the same programs, alternating, in one run."""
+    tuned = SuiteEvaluator(dataclasses.replace(config, step_size="tuned"))
+    plain = SuiteEvaluator(config)
+    tuned.evaluate(programs[:1])  # compiles, and tunes the reference
+    plain.evaluate(programs[:1])
+    tuned_times, plain_times, runs = [], [], []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        results = tuned.evaluate(programs)
+        tuned_times.append((time.perf_counter() - began) / len(programs))
+        plain_times.append(_seconds(lambda: plain.evaluate(programs)) / len(programs))
+        runs.append(statistics.mean(result.runs for result in results))
+    tuned_s, plain_s = statistics.median(tuned_times), statistics.median(plain_times)
+    return {"programs_per_s": round(1.0 / tuned_s, 3),
+            "plain_programs_per_s": round(1.0 / plain_s, 3),
+            "seconds_vs_plain": round(tuned_s / plain_s, 2),
+            "plain_evaluations_per_program": round(statistics.mean(runs), 2),
+            "tune_seeds": tuned.config.tune_seeds}
 
 
 def _figures(times: dict) -> dict:

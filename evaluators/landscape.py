@@ -114,8 +114,9 @@ def run_landscape(suite="cpu", seeds: int = 8, tune_seeds: int | None = None,
     labels = list(evaluator.tasks)
     rows = {}
     for row, entry in enumerate(entries):
-        per_seed = np.mean([seed_fitness(losses[label][row], reference[label])
-                            for label in labels], axis=0)
+        by_task = {label: seed_fitness(losses[label][row], reference[label])
+                   for label in labels}
+        per_seed = np.mean(list(by_task.values()), axis=0)
         result = evaluator.evaluate_losses({label: losses[label][row] for label in labels})
         rows[entry.name] = {
             "name": entry.name, "lion_core": entry.lion_core, "path": entry.path,
@@ -123,6 +124,8 @@ def run_landscape(suite="cpu", seeds: int = 8, tune_seeds: int | None = None,
             "task_fitness": {label: round(v, 4) for label, v in result.task_fitness.items()},
             "multipliers": {label: multipliers[label][row] for label in labels},
             "seconds": round(float(seconds[row]), 2), "runs": round(float(runs[row]), 2),
+            "seed_fitness": {label: [None if math.isnan(v) else round(float(v), 5)
+                                     for v in values] for label, values in by_task.items()},
             "_per_seed": per_seed,
         }
     lion = rows[LION]["_per_seed"]

@@ -78,6 +78,9 @@ class MeasuredSimplifier:
         round_constants: run the constant-rounding step.
         delete: run the statement-deletion step.
         max_rounds: most deletion rounds.
+        centres: where the step-size searches start, ``{task: multiplier}`` (the
+            multipliers a run found for the program); None starts at 1. Used when the
+            config's step size is tuned.
     """
 
     config: EvaluatorConfig
@@ -85,6 +88,7 @@ class MeasuredSimplifier:
     round_constants: bool = True
     delete: bool = True
     max_rounds: int = 30
+    centres: dict | None = None
 
     def __post_init__(self):
         self.evaluations = 0
@@ -118,7 +122,8 @@ class MeasuredSimplifier:
     def fitness(self, programs: list[Program]) -> list[float | None]:
         """Suite fitness of each program (None when a loss is not finite)."""
         self.evaluations += len(programs)
-        results = self._evaluator.evaluate([pad_slots(p, self._slots) for p in programs])
+        results = self._evaluator.evaluate([pad_slots(p, self._slots) for p in programs],
+                                           [self.centres] * len(programs))
         return [r.fitness if r.status == "ok" else None for r in results]
 
     def _keeps(self, base: float, fitness: float | None) -> bool:

@@ -51,19 +51,49 @@ _RESERVED = frozenset({"jax", "jnp", "np", "optax"})
 """Names the generated ``program`` function reads besides its own (and ``_``-names)."""
 
 
-def export_module(program: Program, format: str = "optax", title: str | None = None) -> str:
+def export_module(program: Program, format: str = "optax", title: str | None = None,
+                  multipliers: dict | None = None) -> str:
     """The source of a module running ``program`` (see the module docstring).
 
     Args:
         program: a valid program.
         format: ``"optax"`` or ``"python"``.
         title: the first line of the module's docstring.
+        multipliers: the step multipliers a search found per task (the program's update
+            times these trained best); the module lists them as ``STEP_MULTIPLIERS`` and
+            applies their geometric mean, ``STEP_MULTIPLIER``, by default (1.0 without).
     """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; formats: {', '.join(FORMATS)}")
     program = without_dead_slots(check(program))
     build = _optax_module if format == "optax" else _python_module
-    return build(program, title or "An optimizer exported from a lion-search program.")
+    return build(program, title or "An optimizer exported from a lion-search program.",
+                 _multipliers_source(multipliers))
+
+
+def recommended_multiplier(multipliers: dict | None) -> float:
+    """The geometric mean of the known multipliers (1.0 without any).
+
+    >>> recommended_multiplier({"vit": 4.0, "mlp": 1.0, "lm": None}), recommended_multiplier(None)
+    (2.0, 1.0)
+    """
+    known = [float(v) for v in (multipliers or {}).values() if v and v > 0]
+    if not known:
+        return 1.0
+    product = 1.0
+    for value in known:
+        product *= value
+    return float(product ** (1.0 / len(known)))
+
+
+def _multipliers_source(multipliers: dict | None) -> str:
+    found = {task: (None if v is None else float(f"{v:.6g}"))
+             for task, v in (multipliers or {}).items()}
+    return ("# The step multipliers the search found per task: the program's update times\n"
+            "# these trained best there (None: every multiplier tried blew up). The\n"
+            "# optimizer applies STEP_MULTIPLIER, their geometric mean, unless told another.\n"
+            f"STEP_MULTIPLIERS = {found!r}\n"
+            f"STEP_MULTIPLIER = {float(f'{recommended_multiplier(multipliers):.6g}')!r}")
 
 
 def python_names(program: Program) -> dict[str, str]:
@@ -147,7 +177,7 @@ def _constants_source(program: Program) -> str:
     return "\n".join(f"{name} = {value!r}" for name, value in constants_used(ops).items())
 
 
-def _optax_module(program: Program, title: str) -> str:
+def _optax_module(program: Program, title: str, multipliers: str) -> str:
     ops = sorted({s.op for s in program.statements})
     fields = _slot_fields(program)
     reads_w = any(Var(program.weight) in s.args for s in program.statements) or \
@@ -158,6 +188,7 @@ Usage::
     import optax
     tx = optimizer()                                 # the program's lr input is 1.0
     tx = optimizer(schedule=optax.cosine_decay_schedule(1.0, 10_000))
+    tx = optimizer(step_multiplier=STEP_MULTIPLIERS["vit"])   # a task's tuned step
     state = tx.init(params)
     updates, state = tx.update(grads, state, params)
     params = optax.apply_updates(params, updates)
@@ -182,6 +213,7 @@ import jax.numpy as jnp
 import optax
 
 {_constants_source(program)}
+{multipliers}
 
 
 class ProgramState(NamedTuple):
@@ -205,14 +237,17 @@ def _like(values, tensors):
 {program_function(program, "jnp")}
 
 
-def optimizer(schedule: Optional[Callable[[jax.Array], Any]] = None
-              ) -> optax.GradientTransformation:
+def optimizer(schedule: Optional[Callable[[jax.Array], Any]] = None,
+              step_multiplier: float = STEP_MULTIPLIER) -> optax.GradientTransformation:
     """The program as an optax ``GradientTransformation``.
 
     Args:
         schedule: ``schedule(count) -> lr``, the program's ``lr`` input at step
             ``count`` (0, 1, ...); None gives 1.0 at every step.
+        step_multiplier: multiplies the program's update (its learning rate relative to
+            the program's own constants); see ``STEP_MULTIPLIERS``.
     """
+    scale = jnp.float32(step_multiplier)
 
     def init_fn(params):
         slots = [jax.tree.map(jnp.zeros_like, params) for _ in ProgramState._fields[1:]]
@@ -226,7 +261,8 @@ def optimizer(schedule: Optional[Callable[[jax.Array], Any]] = None
             lr = jnp.asarray(schedule(state.count), jnp.float32)
         slots = [treedef.flatten_up_to(values) for values in state[1:]]
         outputs = program(weights, grads, *slots, lr)
-        new_updates = treedef.unflatten([-u for u in _like(outputs[0], grads)])
+        new_updates = treedef.unflatten([-(u * scale).astype(u.dtype)
+                                         for u in _like(outputs[0], grads)])
         new_slots = [treedef.unflatten(_like(values, grads)) for values in outputs[1:]]
         return new_updates, ProgramState(optax.safe_increment(state.count), *new_slots)
 
@@ -235,7 +271,7 @@ def optimizer(schedule: Optional[Callable[[jax.Array], Any]] = None
     return _tidy(text)
 
 
-def _python_module(program: Program, title: str) -> str:
+def _python_module(program: Program, title: str, multipliers: str) -> str:
     ops = sorted({s.op for s in program.statements})
     fields = _slot_fields(program)
     usage = '''
@@ -256,6 +292,7 @@ import numpy as np
 
 {_constants_source(program)}
 STATE_SLOTS = {tuple(fields)!r}
+{multipliers}
 
 
 {_LEAFWISE}
@@ -282,18 +319,19 @@ def init_state(params):
     return tuple([np.zeros_like(t) for t in tensors] for _ in STATE_SLOTS)
 
 
-def step(params, grads, state, lr=1.0):
+def step(params, grads, state, lr=1.0, step_multiplier=STEP_MULTIPLIER):
     """One step: ``(update, new_state)``; the caller subtracts ``update``.
 
     Args:
         params, grads: one array, or a list of arrays (one per parameter tensor).
         state: from :func:`init_state` or the previous step.
         lr: the program's ``lr`` input (the schedule value).
+        step_multiplier: multiplies the update; see ``STEP_MULTIPLIERS``.
     """
     w, g = _as_list(params), _as_list(grads)
     with np.errstate(all="ignore"):
         outputs = program(w, g, *state, np.float32(lr))
-    update = _like(outputs[0], g)
+    update = [(u * np.float32(step_multiplier)).astype(u.dtype) for u in _like(outputs[0], g)]
     new_state = tuple(_like(values, g) for values in outputs[1:])
     single = not isinstance(params, (list, tuple))
     return (update[0] if single else update), new_state

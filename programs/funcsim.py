@@ -19,6 +19,13 @@ rounding keeps 12 significant bits (about 3.6 decimal digits). Non-finite values
 part of the behaviour (all NaNs alike), so a program that blows up gets a fingerprint
 like any other.
 
+**Scale-free.** When the fitness tunes each program's step size, programs whose updates
+differ only by a constant positive factor (``lr * 0.001`` against ``lr * 0.004``) score
+the same, so they share one evaluation: :func:`scale_free_fingerprint` hashes the update
+sequence divided by its root mean square, and returns that scale too (a twin's best
+multiplier is the other's times the ratio of their scales). A negative factor is another
+behaviour (an ascent is not a descent).
+
 Example:
     >>> from programs.parser import parse
     >>> a = parse("def train(w, g, m, lr):\\n    m = interp(g, m, 0.9)\\n"
@@ -88,11 +95,45 @@ def behaviour(program: Program) -> np.ndarray:
     Shape ``(STEPS, problems, tensors, elements)``; equal entries mean equal values
     after rounding to ``SIGNIFICANT_BITS`` bits.
     """
+    return _round_bits(updates(program))
+
+
+def updates(program: Program) -> np.ndarray:
+    """The program's update sequence on the streams, float64, not rounded."""
     weights, grads, lrs = streams()
     # Dead code cannot change the updates; not running it halves the cost.
     executor = Executor(remove_redundancy(program), dtype=np.float64, context=_CONTEXT)
-    updates, _ = executor.run(weights, grads, lrs)
-    return _round_bits(np.stack(updates))
+    values, _ = executor.run(weights, grads, lrs)
+    return np.stack(values)
+
+
+def update_scale(values: np.ndarray) -> float:
+    """The root mean square of the finite values (1.0 if there are none or all are 0).
+
+    >>> update_scale(np.array([3.0, -4.0, np.nan])), update_scale(np.zeros(3))
+    (3.5355339059327378, 1.0)
+    """
+    finite = values[np.isfinite(values)]
+    scale = float(np.sqrt(np.mean(finite * finite))) if finite.size else 0.0
+    return scale if scale > 0 and np.isfinite(scale) else 1.0
+
+
+def scale_free_fingerprint(program: Program) -> tuple[str, float]:
+    """``(fingerprint of the updates divided by their scale, the scale)``.
+
+    Programs whose updates differ by a constant positive factor share the fingerprint;
+    their scales are in the ratio of that factor.
+
+    >>> from programs.parser import parse
+    >>> slow = parse("def train(w, g, lr):\\n    u = g * 0.001\\n    return u")
+    >>> fast = parse("def train(w, g, lr):\\n    u = g * 0.004\\n    return u")
+    >>> (a, sa), (b, sb) = scale_free_fingerprint(slow), scale_free_fingerprint(fast)
+    >>> a == b, round(sb / sa, 6), fingerprint(slow) == fingerprint(fast)
+    (True, 4.0, False)
+    """
+    values = updates(program)
+    scale = update_scale(values)
+    return _digest(_round_bits(values / scale)), scale
 
 
 def _round_bits(values: np.ndarray) -> np.ndarray:

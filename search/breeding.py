@@ -4,7 +4,9 @@ For each child: a tournament picks the parent on an island, a mutation makes a v
 child (abstract execution inside the mutator), then the structural hash is looked up
 (a hit gives the fingerprint without running the program), then the funcsim
 fingerprint; a fingerprint with a stored fitness is a *cache hit*: the child joins its
-island at once with that fitness. A fingerprint already being evaluated waits for that
+island at once with that fitness. When the fitness tunes each program's step size, the
+fingerprint is scale-free (:func:`programs.funcsim.scale_free_fingerprint`): programs
+whose updates differ by a positive factor share one evaluation. A fingerprint already being evaluated waits for that
 evaluation. Only new behaviours are queued for evaluation.
 
 Example:
@@ -24,7 +26,7 @@ import random
 from dataclasses import dataclass, field
 
 from programs.dataflow import count_redundant
-from programs.funcsim import fingerprint
+from programs.funcsim import fingerprint, scale_free_fingerprint
 from programs.hashing import structural_hash
 from programs.mutation import Mutator
 from programs.parser import parse
@@ -55,10 +57,12 @@ class Breeder:
     store: RunStore
     mutator: Mutator
     tournament_size: int
+    scale_free: bool = False
     waiting: dict[str, list[int]] = field(default_factory=dict)  # fingerprint -> ids
     queue: list[tuple[str, int, str]] = field(default_factory=list)  # (fp, id, source)
     counters: Counters = field(default_factory=Counters)
-    _fingerprints: dict[str, str] = field(default_factory=dict)  # structural -> funcsim
+    # structural hash -> (funcsim fingerprint, update scale)
+    _fingerprints: dict[str, tuple[str, float]] = field(default_factory=dict)
     _programs: dict[int, Program] = field(default_factory=dict)
 
     def program(self, program_id: int) -> Program:
@@ -89,16 +93,24 @@ class Breeder:
         """
         source = to_source(program)
         shash = structural_hash(program)
-        fp = self._fingerprints.get(shash)
-        if fp is None:
-            fp = fingerprint(program)
-            self._fingerprints[shash] = fp
+        known = self._fingerprints.get(shash)
+        if known is None:
+            known = self.fingerprint(program)
+            self._fingerprints[shash] = known
         else:
             self.counters.structural_hits += 1
+        fp, scale = known
         pid = self.store.add_program(source, parent, mutation, island, shash, fp,
-                                     len(program), count_redundant(program), epoch_start)
+                                     len(program), count_redundant(program), epoch_start,
+                                     update_scale=scale)
         self._programs[pid] = program
         return pid, fp, self.route(pid, fp, source)
+
+    def fingerprint(self, program: Program) -> tuple[str, float]:
+        """``(cache key, update scale)``: scale-free when the step size is tuned."""
+        if self.scale_free:
+            return scale_free_fingerprint(program)
+        return fingerprint(program), 1.0
 
     def route(self, pid: int, fp: str, source: str) -> str:
         """Join from the cache (``hit``), wait on an in-flight twin (``wait``), or queue."""

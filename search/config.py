@@ -61,6 +61,8 @@ class EvaluatorSettings:
     max_length: int = 32
     device: typing.Optional[str] = None
     program_axis: typing.Optional[str] = None
+    step_size: str = "tuned"
+    tune_seeds: int = 1
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ _CHECKS = {
     "stop.max_programs": (lambda v: v is None or v >= 1, "an integer >= 1 or null"),
     "stop.max_evaluations": (lambda v: v is None or v >= 1, "an integer >= 1 or null"),
     "stop.time_limit_s": (lambda v: v is None or v > 0, "a number > 0 or null"),
+    "evaluator.step_size": (lambda v: v in ("tuned", "fixed"), "tuned or fixed"),
+    "evaluator.tune_seeds": (lambda v: v >= 1, "an integer >= 1"),
     "checkpoint_every_s": (lambda v: v > 0, "a number > 0"),
     "show_top": (lambda v: v >= 0, "an integer >= 0"),
 }

@@ -82,7 +82,7 @@ class Search:
         self.breeder = Breeder(store, Mutator(MutationConfig(
             insert=mutation.insert, delete=mutation.delete, modify=mutation.modify,
             max_length=mutation.max_length, constant_prob=mutation.constant_prob)),
-            config.tournament_size)
+            config.tournament_size, scale_free=config.evaluator.step_size == "tuned")
         self.islands = [Island(i, Population(config.population_size))
                         for i in range(config.islands)]
         self.next_island = 0
@@ -265,8 +265,20 @@ class Search:
             self._join(island, member)
 
     def _submit(self, kind, entries, index, actor):
-        future = actor.evaluate.remote(kind, [source for _, _, source in entries])
+        future = actor.evaluate.remote(kind, [source for _, _, source in entries],
+                                       [self._centre(kind, pid) for _, pid, _ in entries])
         self.jobs[future] = Job(kind, entries, index)
+
+    def _centre(self, kind: str, pid: int) -> dict | None:
+        """Where a program's step-size searches start: for the proxy suite its parent's
+        multipliers (a child inherits its parent's step size), for meta-validation its
+        own proxy multipliers; None (multiplier 1) for a program without either."""
+        if self.config.evaluator.step_size != "tuned":
+            return None
+        if kind == META:
+            return self.store.multipliers(pid)
+        parent = self.store.program(pid)["parent"]
+        return None if parent is None else self.store.multipliers(parent)
 
     def _submit_meta(self, index, actor):
         entries = [self.meta_pending.pop() for _ in range(

@@ -39,6 +39,18 @@ def _fitness(value: float | None) -> str:
     return "-" if value is None else f"{value:+.4f}"
 
 
+def multipliers_text(multipliers: dict | None, tasks) -> str:
+    """Step multipliers of ``tasks``, ``/``-separated (``-`` where unknown).
+
+    >>> multipliers_text({"vit": 2.0, "mlp": 0.7071}, ["vit", "mlp"]), multipliers_text(None, ["vit"])
+    ('2/0.707', '-')
+    """
+    if not multipliers:
+        return "-"
+    return "/".join("-" if multipliers.get(t) is None else f"{multipliers[t]:.3g}"
+                    for t in tasks)
+
+
 def _add_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="run directory (made by `lion-search run`)")
 
@@ -78,7 +90,8 @@ def top_items(view: RunView, count: int, by: str, marks: ProgramMarks) -> list[d
             "live_statements": record.live_statements,
             "is_lion": marks.lion(_parse(record)), "born": round(record.born_s, 3),
             "born_evaluations": record.born_evaluations, "island": record.island,
-            "parent": record.parent, "fingerprint": record.fingerprint}))
+            "parent": record.parent, "fingerprint": record.fingerprint,
+            "multipliers": view.store.multipliers(record.id, entry["suite"])}))
     return items
 
 
@@ -111,13 +124,15 @@ def run_top(args) -> int:
     table = Table()
     others = any(item[f"{other}_fitness"] is not None for item in items)
     for name in ("#", "id", "fitness", *([other] if others else []),
-                 *(f"loss {t}" for t in tasks), "live/total", "Lion", "born s", "evals"):
+                 *(f"loss {t}" for t in tasks), "step x", "live/total", "Lion", "born s",
+                 "evals"):
         table.add_column(name, justify="left" if name == "Lion" else "right")
     for item in items:
         losses = [f"{item['losses'][t]:.4f}" if item["losses"].get(t) is not None else "-"
                   for t in tasks]
         table.add_row(str(item["rank"]), str(item["id"]), _fitness(item["fitness"]),
                       *([_fitness(item[f"{other}_fitness"])] if others else []), *losses,
+                      multipliers_text(item["multipliers"], tasks),
                       f"{item['live_statements']}/{item['statements']}",
                       Text(lion_text(item["is_lion"])), f"{item['born']:.1f}",
                       str(item["born_evaluations"]))
@@ -153,7 +168,8 @@ def show_report(view: RunView, program_id: int, marks: ProgramMarks) -> dict:
         "parent_fitness": parent.fitness if parent else None,
         "evaluations": {suite: {key: record_[key] for key in (
             "program", "fitness", "losses", "task_fitness", "status", "reason", "seconds",
-            "worker")} for suite, record_ in evaluations.items()}})
+            "worker")} | {"multipliers": view.store.multipliers(program_id, suite)}
+            for suite, record_ in evaluations.items()}})
 
 
 @reads_run
@@ -191,10 +207,13 @@ def show_lines(report: dict) -> list[str]:
         reason = f": {evaluation['reason']}" if evaluation["reason"] else ""
         lines.append(f"fitness on {suite}: {_fitness(evaluation['fitness'])} "
                      f"({evaluation['status']}{reason}{shared})")
+        multipliers = evaluation.get("multipliers") or {}
         for task, loss in evaluation["losses"].items():
             loss_text = "non-finite" if loss is None else f"{loss:.4f}"
+            step = f"  at step x{multipliers_text(multipliers, [task])}" if multipliers \
+                else ""
             lines.append(f"  {task:<20} loss {loss_text:>10}  fitness "
-                         f"{_fitness(evaluation['task_fitness'].get(task))}")
+                         f"{_fitness(evaluation['task_fitness'].get(task))}{step}")
     source = report["source"].splitlines()
     lines.append(f"\nsource ({len(report['redundant'])} of {report['statements']} "
                  "statements redundant):")

@@ -105,6 +105,9 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
                              "meta-validation")
     parser.add_argument("--seeds", default="0,1", help="comma-separated training seeds")
     parser.add_argument("--device", help="cpu, gpu or tpu (default: jax's default device)")
+    parser.add_argument("--step-size", choices=("tuned", "fixed"), default="tuned",
+                        help="score each task at the program's best step multiplier "
+                             "(tuned, the search's fitness) or as written (fixed)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -113,7 +116,7 @@ def run_evaluate(args) -> int:
     from evaluators.tasks import SUITES
 
     from .cli import UsageError
-    from .program_ref import load_program_ref
+    from .program_ref import load_program_ref, program_ref_multipliers
 
     program = load_program_ref(args.file)
     size = SIZES[args.size]
@@ -125,23 +128,33 @@ def run_evaluate(args) -> int:
             suite = tuple((name, size) for name, _ in SUITES["cpu"])
         config = EvaluatorConfig(suite=suite, seeds=seeds, batch_size=1,
                                  num_state_slots=program.num_state_slots,
-                                 max_length=max(len(program), 32), device=args.device)
+                                 max_length=max(len(program), 32), device=args.device,
+                                 step_size=args.step_size)
         evaluator = SuiteEvaluator(config)
     except (ValueError, RuntimeError) as err:
         raise UsageError(str(err).splitlines()[0]) from None
-    result = evaluator.evaluate([program])[0]
+    # A program of a run starts its searches at the multipliers the run found for it.
+    result = evaluator.evaluate([program], [program_ref_multipliers(args.file)])[0]
     report = {"fitness": result.fitness, "losses": result.losses,
               "task_fitness": result.task_fitness, "status": result.status,
               "reason": result.reason, "seconds": round(result.seconds, 3),
+              "step_size": args.step_size, "multipliers": result.multipliers,
               "reference": {label: float(np.mean(values)) for label, values
                             in evaluator.reference_losses().items()},
+              "reference_multipliers": evaluator.reference_multipliers,
               "seeds": list(seeds), "size": size}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{args.file}: fitness {result.fitness:+.4f} ({result.status}"
-          f"{': ' + result.reason if result.reason else ''})")
+          f"{': ' + result.reason if result.reason else ''}), step size {args.step_size}")
     for label, loss in result.losses.items():
-        print(f"  {label:<16} loss {loss:.4f}  (AdamW {report['reference'][label]:.4f})"
+        print(f"  {label:<16} loss {loss:.4f} at step x{_multiplier(result.multipliers[label])}"
+              f"  (AdamW {report['reference'][label]:.4f} at x"
+              f"{_multiplier(evaluator.reference_multipliers[label])})"
               f"  fitness {result.task_fitness[label]:+.4f}")
     return 0
+
+
+def _multiplier(value) -> str:
+    return "-" if value is None else f"{value:.3g}"

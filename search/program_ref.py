@@ -36,20 +36,45 @@ def load_program_ref(ref: str) -> Program:
     return check(parse(run_program_source(directory, ident), ref), ref)
 
 
-def run_program_source(directory: str, ident: str) -> str:
-    """The source of program ``ident`` in the run at ``directory``."""
+def program_ref_multipliers(ref: str) -> dict | None:
+    """The step multipliers per task that the run found for ``DIR:ID`` (None for a file,
+    or a program without them)."""
+    directory, _, ident = ref.rpartition(":")
+    if Path(ref).is_file() or not directory:
+        return None
+    store = _open_run(directory)
+    try:
+        return store.multipliers(_program_id(directory, ident))
+    finally:
+        store.close()
+
+
+def _program_id(directory: str, ident: str) -> int:
+    from .cli import UsageError
+
+    try:
+        return int(ident)
+    except ValueError:
+        raise UsageError(f"{directory}:{ident}: expected DIR:ID with a numeric program id "
+                         "(or a program file that exists)") from None
+
+
+def _open_run(directory: str):
     from .cli import UsageError
     from .store import RunStore, StoreError
 
     try:
-        program_id = int(ident)
-    except ValueError:
-        raise UsageError(f"{directory}:{ident}: expected DIR:ID with a numeric program id "
-                         "(or a program file that exists)") from None
-    try:
-        store = RunStore.open_readonly(directory)
+        return RunStore.open_readonly(directory)
     except StoreError as err:
         raise UsageError(str(err)) from None
+
+
+def run_program_source(directory: str, ident: str) -> str:
+    """The source of program ``ident`` in the run at ``directory``."""
+    from .cli import UsageError
+
+    program_id = _program_id(directory, ident)
+    store = _open_run(directory)
     try:
         row = store.program(program_id)
         if row is None:

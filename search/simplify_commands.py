@@ -78,6 +78,7 @@ def _measured_simplifier(args):
     from evaluators.suite import EvaluatorConfig, resolve_suite
 
     from .cli import UsageError
+    from .program_ref import program_ref_multipliers
 
     try:
         seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
@@ -87,7 +88,8 @@ def _measured_simplifier(args):
         raise UsageError(str(err).splitlines()[0]) from None
     if not args.tolerance >= 0:
         raise UsageError(f"--tolerance must be >= 0, not {args.tolerance}")
-    return MeasuredSimplifier(config, tolerance=args.tolerance)
+    return MeasuredSimplifier(config, tolerance=args.tolerance,
+                              centres=program_ref_multipliers(args.program))
 
 
 def _text(name: str, result, report: dict) -> str:
@@ -128,9 +130,10 @@ def run_export(args) -> int:
     from programs.simplify import simplify
 
     from .cli import UsageError
-    from .program_ref import load_program_ref
+    from .program_ref import load_program_ref, program_ref_multipliers
 
     program = load_program_ref(args.program)
+    multipliers = program_ref_multipliers(args.program)
     output = Path(args.output)
     if output.is_dir():
         raise UsageError(f"{output} is a directory; give the module file to write")
@@ -140,12 +143,14 @@ def run_export(args) -> int:
         program = simplify(program).program
     text = export_module(program, args.format,
                          title=f"An optimizer exported from the lion-search program "
-                               f"{args.program}.")
+                               f"{args.program}.", multipliers=multipliers)
     try:
         write_atomically(output, text)
     except OSError as err:
         raise UsageError(f"cannot write {output}: {err.strerror or err}") from None
-    print(f"wrote {output} ({args.format})")
+    steps = "" if not multipliers else ", step multipliers " + ", ".join(
+        f"{task} {'-' if m is None else f'{m:.3g}'}" for task, m in multipliers.items())
+    print(f"wrote {output} ({args.format}{steps})")
     return 0
 
 

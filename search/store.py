@@ -36,6 +36,13 @@ from pathlib import Path
 from typing import Iterable
 
 FORMAT = "lion-search-run/1"
+# Columns added since the format's first version: (table, column, declaration). A run
+# made before them gets them when it is opened for writing; readers treat them as absent.
+ADDED_COLUMNS = (
+    ("programs", "update_scale", "REAL NOT NULL DEFAULT 1.0"),
+    ("evaluations", "multipliers", "TEXT"),
+    ("evaluations", "runs", "REAL NOT NULL DEFAULT 1.0"),
+)
 DATABASE = "run.sqlite"
 
 SCHEMA = """
@@ -51,6 +58,7 @@ CREATE TABLE IF NOT EXISTS programs (
     fingerprint TEXT NOT NULL,
     statements INTEGER NOT NULL,
     redundant INTEGER NOT NULL,
+    update_scale REAL NOT NULL DEFAULT 1.0,
     fitness REAL,
     cache_hit INTEGER NOT NULL DEFAULT 0,
     epoch_start INTEGER NOT NULL DEFAULT 0,
@@ -71,6 +79,8 @@ CREATE TABLE IF NOT EXISTS evaluations (
     seconds REAL NOT NULL,
     worker TEXT NOT NULL,
     finished REAL NOT NULL,
+    multipliers TEXT,
+    runs REAL NOT NULL DEFAULT 1.0,
     UNIQUE (fingerprint, suite)
 );
 CREATE TABLE IF NOT EXISTS stats (
@@ -139,7 +149,14 @@ class RunStore:
         store = cls(db, directory, readonly=False)
         store._check_format()
         db.execute("PRAGMA journal_mode=WAL")
+        store._add_missing_columns()
         return store
+
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in ADDED_COLUMNS:
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @classmethod
     def open_readonly(cls, directory: str | Path) -> "RunStore":
@@ -198,15 +215,21 @@ class RunStore:
 
     def add_program(self, source: str, parent: int | None, mutation: str, island: int,
                     structural_hash: str, fingerprint: str, statements: int,
-                    redundant: int, epoch_start: bool = False) -> int:
-        """Record a generated program; returns its id."""
+                    redundant: int, epoch_start: bool = False,
+                    update_scale: float = 1.0) -> int:
+        """Record a generated program; returns its id.
+
+        ``update_scale``: the size of its updates on funcsim's streams
+        (:func:`programs.funcsim.scale_free_fingerprint`), which converts a twin's step
+        multipliers into its own.
+        """
         with _transaction(self.db):
             cursor = self.db.execute(
                 "INSERT INTO programs (source, parent, mutation, island, born, "
-                "structural_hash, fingerprint, statements, redundant, epoch_start) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "structural_hash, fingerprint, statements, redundant, epoch_start, "
+                "update_scale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (source, parent, mutation, island, time.time(), structural_hash,
-                 fingerprint, statements, redundant, int(epoch_start)))
+                 fingerprint, statements, redundant, int(epoch_start), update_scale))
             return cursor.lastrowid
 
     def join(self, program_ids: Iterable[int], fitness: float, cache_hit: bool) -> None:
@@ -272,13 +295,16 @@ class RunStore:
                                      "suite=?", (fingerprint, suite)).fetchone()
             if exists:
                 return False
+            multipliers = result.get("multipliers")
             self.db.execute(
                 "INSERT INTO evaluations (fingerprint, program, suite, fitness, losses, "
-                "task_fitness, status, reason, seconds, worker, finished) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "task_fitness, status, reason, seconds, worker, finished, multipliers, runs) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (fingerprint, program, suite, result["fitness"], json.dumps(result["losses"]),
                  json.dumps(result["task_fitness"]), result["status"], result["reason"],
-                 result["seconds"], worker, time.time()))
+                 result["seconds"], worker, time.time(),
+                 None if multipliers is None else json.dumps(multipliers),
+                 result.get("runs", 1.0)))
             joiners = list(joiners)
             if joiners:
                 self._join(joiners, result["fitness"], cache_hit=False)
@@ -293,9 +319,35 @@ class RunStore:
         if row is None:
             return None
         record = dict(zip([c[0] for c in cursor.description], row))
-        record["losses"] = json.loads(record["losses"])
-        record["task_fitness"] = json.loads(record["task_fitness"])
-        return record
+        return _decoded(record)
+
+    def multipliers(self, program_id: int, suite: str = "proxy") -> dict | None:
+        """The step multipliers per task at which ``program_id``'s behaviour was scored on
+        ``suite``, in its own units; None if not evaluated there (or before multipliers
+        were stored).
+
+        The evaluation may be of a twin whose updates differ by a positive factor (the
+        scale-free cache): its multipliers are converted by the ratio of update scales.
+        """
+        row = self.db.execute(
+            "SELECT e.multipliers, q.update_scale, p.update_scale FROM programs p "
+            "JOIN evaluations e ON e.fingerprint = p.fingerprint AND e.suite = ? "
+            "JOIN programs q ON q.id = e.program WHERE p.id = ?",
+            (suite, program_id)).fetchone() if self._has_multipliers() else None
+        if row is None or row[0] is None:
+            return None
+        stored, evaluated_scale, own_scale = row
+        ratio = (evaluated_scale or 1.0) / (own_scale or 1.0)
+        return {task: None if m is None else m * ratio
+                for task, m in json.loads(stored).items()}
+
+    def _has_multipliers(self) -> bool:
+        """Whether this database has the columns of the step-size search (a run made
+        before them, opened read-only, has not)."""
+        if not hasattr(self, "_multiplier_columns"):
+            have = {row[1] for row in self.db.execute("PRAGMA table_info(evaluations)")}
+            self._multiplier_columns = "multipliers" in have
+        return self._multiplier_columns
 
     def top_programs(self, count: int, suite: str = "proxy") -> list[dict]:
         """The best evaluated behaviours on ``suite``, one program each (the first made)."""
@@ -374,6 +426,14 @@ class RunStore:
             return json.loads(row[0])
         except json.JSONDecodeError:
             raise StoreError(f"{self.directory}: the latest checkpoint is corrupt") from None
+
+
+def _decoded(record: dict) -> dict:
+    """An evaluation row with its JSON columns decoded."""
+    for key in ("losses", "task_fitness", "multipliers"):
+        if record.get(key) is not None:
+            record[key] = json.loads(record[key])
+    return record
 
 
 class _transaction:

@@ -67,9 +67,11 @@ def plan_actors(resources: dict, requested: int | None, gpus_per_actor: float,
 class EvaluatorWorker:
     """The actor body (wrapped with ``ray.remote`` by :func:`make_actor`).
 
-    ``evaluate(suite_kind, sources)`` returns one result dict per program source:
-    ``fitness``, ``losses``, ``task_fitness``, ``status``, ``reason``, ``seconds``.
-    ``suite_kind`` is ``"proxy"`` or ``"meta"``; each suite compiles on first use.
+    ``evaluate(suite_kind, sources, centres)`` returns one result dict per program source:
+    ``fitness``, ``losses``, ``task_fitness``, ``status``, ``reason``, ``seconds``,
+    ``multipliers`` and ``runs``. ``suite_kind`` is ``"proxy"`` or ``"meta"``; each suite
+    compiles on first use. ``centres`` (per program, ``{task: multiplier}`` or None) say
+    where each step-size search starts.
     """
 
     def __init__(self, evaluator: dict, meta_suite: str, name: str):
@@ -89,11 +91,12 @@ class EvaluatorWorker:
             self.evaluators[kind] = SuiteEvaluator(EvaluatorConfig(**settings))
         return self.evaluators[kind]
 
-    def evaluate(self, kind: str, sources: list[str]) -> tuple[str, list[dict]]:
+    def evaluate(self, kind: str, sources: list[str], centres: list | None = None
+                 ) -> tuple[str, list[dict]]:
         from programs.parser import parse
 
         programs = [parse(source) for source in sources]
-        results = self._evaluator(kind).evaluate(programs)
+        results = self._evaluator(kind).evaluate(programs, centres)
         return self.name, [result._asdict() for result in results]
 
     def warm_up(self) -> str:
@@ -129,6 +132,7 @@ def start_actors(config, count: int | None = None, prefix: str = "actor"):
     settings = config.evaluator
     evaluator = {"suite": settings.suite, "seeds": list(settings.seeds),
                  "batch_size": settings.batch_size, "max_length": settings.max_length,
-                 "device": settings.device, "program_axis": settings.program_axis}
+                 "device": settings.device, "program_axis": settings.program_axis,
+                 "step_size": settings.step_size, "tune_seeds": settings.tune_seeds}
     return plan, [make_actor(plan, evaluator, config.meta_validation.suite, f"{prefix}-{i}")
                   for i in range(plan.count)]

@@ -92,7 +92,14 @@ def test_console_script_reports_errors_without_traceback():
 
 def test_bench_options_are_checked(capsys):
     assert main(["bench", "programs", "--suite", "mlp"]) == 2
-    assert "--suite: only for `bench eval`" in capsys.readouterr().err
+    assert "--suite: not an option of `bench programs`" in capsys.readouterr().err
+    assert main(["bench", "landscape", "--program-axis", "map"]) == 2
+    assert "--program-axis: not an option of `bench landscape`" in capsys.readouterr().err
+    assert main(["bench", "landscape", "--seeds", "1"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--seeds must be >= 2 (paired standard errors need two)")
+    assert main(["bench", "landscape", "--seeds", "0,1"]) == 2
+    assert "--seeds 0,1: expected a count like 8" in capsys.readouterr().err
     assert main(["bench", "eval", "--seeds", "0,x"]) == 2
     assert "--seeds 0,x: expected integers" in capsys.readouterr().err
     assert main(["bench", "eval", "--suite", "nope"]) == 2

@@ -1,0 +1,141 @@
+"""The tuned fitness: the step-size search, the evaluator at each program's best
+multiplier, the fixed mode pinned, and the landscape bench's answer."""
+
+import math
+
+import numpy as np
+import pytest
+
+from evaluators.fitness import WORST_FITNESS
+from evaluators.step_size import MAX_INDEX, StepSizeSearch, grid_index, grid_value, run_search
+from evaluators.suite import EvaluatorConfig, SuiteEvaluator
+from evaluators.tasks import get_task
+from programs.seed_programs import load_seed
+from tests.conftest import program
+
+TASK = get_task("mlp", steps=25, hidden=16, train_size=512, val_size=256)
+
+
+def bowl(optimum_index, blow_up_above=None):
+    """A loss with its minimum at grid point ``optimum_index``, NaN past a threshold."""
+    def loss(s):
+        k = 2 * math.log2(s)
+        if blow_up_above is not None and k > blow_up_above:
+            return math.nan
+        return (k - optimum_index) ** 2 + 1.0
+    return loss
+
+
+@pytest.mark.parametrize("centre, optimum", [(1.0, 0), (1.0, 3), (1.0, -2), (4.0, 1),
+                                             (0.01, -9), (1.0, 17), (1.0, -23)])
+def test_search_finds_the_grid_optimum_with_sqrt2_neighbours(centre, optimum):
+    search = run_search(bowl(optimum), centre)
+    assert search.best_index == optimum
+    probed = set(search.losses)
+    # Spacing sqrt(2) at the optimum: both neighbours were trained.
+    assert {optimum - 1, optimum + 1} <= probed
+    # It covered at least 16x around its centre.
+    start = grid_index(centre)
+    assert {start - 4, start + 4} <= probed
+
+
+def test_search_costs_seven_probes_when_the_centre_is_best():
+    assert len(run_search(bowl(0), 1.0).losses) == 7
+    # An edge best extends the search: an optimum far away is still found.
+    far = run_search(bowl(30), 1.0)
+    assert far.best_index == 30 and len(far.losses) > 7
+
+
+def test_blow_up_is_a_score_and_the_best_sits_below_it():
+    search = run_search(bowl(10, blow_up_above=3), 1.0)
+    assert search.best_index == 3
+    assert math.isinf(search.losses[4])
+
+
+def test_a_program_that_blows_up_everywhere_gives_up():
+    search = run_search(lambda s: math.nan, 1.0)
+    assert search.done and search.best is None and len(search.losses) <= 5
+
+
+def test_grid_is_absolute_and_bounded():
+    assert grid_value(grid_index(3.0)) == pytest.approx(2.828, rel=1e-3)
+    assert grid_index(1e30) == MAX_INDEX and grid_index(0.0) == 0
+    with pytest.raises(ValueError, match="not a pending probe"):
+        StepSizeSearch(1.0).record(3.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def tuned():
+    return SuiteEvaluator(EvaluatorConfig(suite=(TASK,), seeds=(0, 1), batch_size=3,
+                                          max_length=16, step_size="tuned"))
+
+
+def lion_with_step(constant):
+    return program(f"""
+        def train(w, g, m, v, lr):
+            c = interp(g, m, 0.9)
+            update = sign(c)
+            step = lr * {constant}
+            update = update * step
+            m = interp(g, m, 0.99)
+            return update, m, v
+    """)
+
+
+def test_warm_start_scores_zero_when_tuned(tuned):
+    result = tuned.evaluate([load_seed("adamw")])[0]
+    assert result.fitness == 0.0 and result.status == "ok"
+    assert result.multipliers == tuned.reference_multipliers
+    # 7 probes on the one tuning seed, then the second seed once: 4 plain evaluations.
+    assert result.runs == pytest.approx(4.0)
+
+
+def test_a_program_and_its_4x_twin_get_the_same_tuned_fitness(tuned):
+    # Powers of two, so that the scaled updates are exactly equal in float32.
+    slow, fast = tuned.evaluate([lion_with_step(0.0625), lion_with_step(0.25)])
+    assert slow.fitness == fast.fitness and slow.losses == fast.losses
+    (task,) = slow.multipliers
+    assert slow.multipliers[task] == pytest.approx(4 * fast.multipliers[task])
+    # The fixed fitness tells them apart: that is the knife-edge the tuning removes.
+    fixed = SuiteEvaluator(EvaluatorConfig(suite=(TASK,), seeds=(0, 1), batch_size=3,
+                                           max_length=16, step_size="fixed"))
+    a, b = fixed.evaluate([lion_with_step(0.0625), lion_with_step(0.25)])
+    assert a.fitness != b.fitness
+
+
+def test_a_child_search_starts_at_its_parents_multiplier(tuned):
+    (task,) = tuned.tasks
+    far = tuned.evaluate([load_seed("adamw")], [{task: 8.0}])[0]
+    # Started 3 half-steps above its best, it still finds the same best point.
+    assert far.multipliers == tuned.reference_multipliers and far.fitness == 0.0
+
+
+def test_blow_up_everywhere_is_scored_not_raised(tuned):
+    boom = program("""
+        def train(w, g, m, v, lr):
+            a = g * 1e30
+            c = a * 1e30
+            return c, m, v
+    """)
+    result = tuned.evaluate([boom])[0]
+    assert result.fitness == WORST_FITNESS and result.status == "failed"
+    assert "non-finite" in result.reason and set(result.multipliers.values()) == {None}
+
+
+def test_fixed_mode_reproduces_the_fitness_from_before_tuning():
+    """Pinned: the numbers the evaluator gave before the step size was tuned (commit
+    fc2b1b0, this machine's XLA:CPU), on the mlp proxy with seeds 0 and 1."""
+    evaluator = SuiteEvaluator(EvaluatorConfig(suite="mlp", seeds=(0, 1), batch_size=2,
+                                               step_size="fixed"))
+    lion, adam = evaluator.evaluate([load_seed("lion"), load_seed("adam")])
+    assert lion.fitness == pytest.approx(-0.6101957990721398, rel=1e-9)
+    assert adam.fitness == pytest.approx(0.001085848338710854, rel=1e-6)
+    assert lion.losses["mlp"] == pytest.approx(2.107834815979004, rel=1e-9)
+    assert lion.multipliers == {"mlp": 1.0} and lion.runs == 1.0
+    np.testing.assert_array_equal(evaluator.reference_losses()["mlp"],
+                                  np.float32([1.1384721, 1.1516674]))
+
+
+def test_config_refuses_unknown_step_size():
+    with pytest.raises(ValueError, match="step_size must be one of tuned, fixed"):
+        EvaluatorConfig(step_size="auto")
