@@ -89,7 +89,7 @@ def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int]:
     """``(mean difference, its standard error, wins of a)`` over paired seeds.
 
     >>> paired(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 3.5]))
-    (0.5, 0.7637626158259734, 2)
+    (0.5, 0.5, 2)
     """
     d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
     if d.size < 2 or not np.all(np.isfinite(d)):

@@ -45,12 +45,19 @@ def run_run(args) -> int:
     return _run(args, config, store)
 
 
+# What a run made before a config key existed ran with (so it resumes as it ran).
+KEYS_BEFORE_THEY_EXISTED = {"evaluator": {"step_size": "fixed", "tune_seeds": 1}}
+
+
 def _check_resumable(store, config, to_dict) -> None:
     """Refuse ``config`` unless it equals the run's own but for the operational keys."""
     from .cli import UsageError
     from .controller import OPERATIONAL_KEYS
 
     stored, given = store.config(), to_dict(config)
+    for section, defaults in KEYS_BEFORE_THEY_EXISTED.items():
+        if isinstance(stored.get(section), dict):
+            stored[section] = {**defaults, **stored[section]}
     for key in sorted(set(stored) | set(given)):
         if key not in OPERATIONAL_KEYS and stored.get(key) != given.get(key):
             raise UsageError(f"{store.directory}: the config's '{key}' differs from the run's "

@@ -8,11 +8,13 @@ import pytest
 
 import programs
 
-MODULES = sorted(f"programs.{m.name}" for m in pkgutil.iter_modules(programs.__path__))
+MODULES = sorted(f"programs.{m.name}" for m in pkgutil.iter_modules(programs.__path__)) + [
+    "evaluators.step_size", "evaluators.landscape", "evaluators.fitness"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
+    assert result.failed == 0 and (result.attempted > 0 or not module.__doc__ or
+                                   ">>>" not in (module.__doc__ or ""))

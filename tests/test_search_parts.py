@@ -5,6 +5,8 @@ import random
 import pytest
 
 from programs.mutation import Mutator
+from programs.parser import parse
+from programs.printer import to_source
 from programs.seed_programs import load_seed
 from search.breeding import HIT, QUEUED, WAIT, Breeder
 from search.config import ConfigError, load_config, load_config_text
@@ -194,6 +196,54 @@ def test_breeder_routes_new_waiting_and_cached_behaviours(tmp_path):
         joined += breeder.breed(island, random.Random(len(joined)))
     assert breeder.counters.generated == 30
     assert len(entries) == 1
+
+
+def test_scale_free_breeder_shares_one_evaluation_between_scaled_twins(tmp_path):
+    from search.config import load_config_text
+
+    store = RunStore.create(tmp_path / "run", {})
+    breeder = Breeder(store, Mutator(), tournament_size=2, scale_free=True)
+    lion = load_seed("lion")
+    quadrupled = parse(to_source(lion).replace("lr * 0.0001", "lr * 0.0004"))
+    negated = parse(to_source(lion).replace("lr * 0.0001", "lr * -0.0001"))
+    first, fp, route = breeder.add(lion, None, "seed", 0, epoch_start=True)
+    twin, fp_twin, twin_route = breeder.add(quadrupled, first, "constant", 0)
+    assert route == QUEUED and (fp_twin, twin_route) == (fp, WAIT)
+    # A negative factor is another behaviour (an ascent), so it is evaluated on its own.
+    assert breeder.add(negated, first, "constant", 0)[1] != fp
+    store.add_evaluation(fp, first, "proxy", dict(result(0.1), multipliers={"vit": 8.0}),
+                         "w", breeder.waiting.pop(fp))
+    assert store.program(twin)["fitness"] == 0.1
+    # The twin's updates are 4x larger, so its best multiplier is 4x smaller.
+    assert store.multipliers(first) == {"vit": 8.0}
+    assert store.multipliers(twin) == {"vit": pytest.approx(2.0)}
+    # Without scale-free keys (fixed step size) the twins are two behaviours.
+    plain = Breeder(RunStore.create(tmp_path / "plain", {}), Mutator(), tournament_size=2)
+    assert plain.add(lion, None, "seed", 0)[1] != plain.add(quadrupled, None, "c", 0)[1]
+    tuned = load_config_text("seed: 0", "<test>")
+    assert tuned.evaluator.step_size == "tuned" and tuned.evaluator.tune_seeds == 1
+
+
+def test_a_run_made_before_the_step_size_columns_still_opens(tmp_path):
+    import sqlite3
+
+    store = RunStore.create(tmp_path / "old", {})
+    pid = add(store, epoch_start=True)
+    store.add_evaluation("f", pid, "proxy", result(0.1), "w", [pid])
+    store.close()
+    db = sqlite3.connect(tmp_path / "old" / "run.sqlite")
+    for table, column in (("programs", "update_scale"), ("evaluations", "multipliers"),
+                          ("evaluations", "runs")):
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.commit()
+    db.close()
+    reader = RunStore.open_readonly(tmp_path / "old")
+    assert reader.multipliers(pid) is None and reader.program(pid)["fitness"] == 0.1
+    reader.close()
+    writer = RunStore.open(tmp_path / "old")  # resuming adds the columns, keeps the rows
+    assert writer.multipliers(pid) is None and writer.counts()["evaluations"] == 1
+    assert writer.add_program("def train(w, g, lr):\n    u = g * 0.1\n    return u", pid,
+                              "m", 0, "s2", "f2", 1, 0, update_scale=2.0) == pid + 1
 
 
 def test_actor_plan():

@@ -139,3 +139,25 @@ def test_fixed_mode_reproduces_the_fitness_from_before_tuning():
 def test_config_refuses_unknown_step_size():
     with pytest.raises(ValueError, match="step_size must be one of tuned, fixed"):
         EvaluatorConfig(step_size="auto")
+
+
+def test_landscape_bench_answers_in_its_json_keys():
+    from evaluators.landscape import PANEL, run_landscape
+
+    entries = [e for e in PANEL if e.name in ("adamw", "path_1_square_m", "path_2_sign_step",
+                                              "lion", "signum_0.9")]
+    result = run_landscape(suite=(TASK,), seeds=2, entries=entries, batch_size=3)
+    assert {"lion_rank", "path_max_drop", "programs"} <= set(result)
+    rows = {row["name"]: row for row in result["programs"]}
+    assert set(rows) == {e.name for e in entries}
+    assert all({"name", "fitness", "se_vs_lion"} <= set(row) for row in rows.values())
+    # The reference scores 0; a neutral insertion (dead code) does not move the fitness.
+    assert rows["adamw"]["fitness"] == 0.0 and rows["path_1_square_m"]["fitness"] == 0.0
+    assert result["path"] == [0.0, 0.0, rows["path_2_sign_step"]["fitness"]]
+    assert result["path_max_drop"] == pytest.approx(min(0.0, result["path"][2]), abs=1e-4)
+    assert rows["lion"]["diff_vs_lion"] == 0.0 and rows["lion"]["se_vs_lion"] == 0.0
+    # Lion's rank counts the programs without the Lion core, and Lion.
+    others = sorted([rows[n]["fitness"] for n in ("adamw", "path_1_square_m",
+                                                  "path_2_sign_step", "signum_0.9")],
+                    reverse=True)
+    assert result["lion_rank"] == 1 + sum(f > rows["lion"]["fitness"] for f in others)

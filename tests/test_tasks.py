@@ -1,5 +1,6 @@
 """Proxy tasks, the schedule and the generic training loop (evaluators.tasks, .training)."""
 
+import dataclasses
 import doctest
 import importlib
 
@@ -27,6 +28,20 @@ def test_registry_lists_the_three_families():
     assert set(NAMES) >= {"mlp", "vit", "charlm"}
     for name in NAMES:
         assert set(FAMILIES[name].sizes) == set(SIZE_NAMES)
+
+
+def test_mnist1d_data_is_made_locally_and_leaves_global_random_state_alone():
+    import random
+
+    from evaluators.tasks.mnist1d import SIZES, make_data
+
+    config = dataclasses.replace(SIZES["proxy"], samples=200)
+    numpy_before, python_before = np.random.get_state()[1].copy(), random.getstate()
+    (x, y), (x_val, y_val) = make_data(config)
+    assert x.shape == (config.train_size, 40) and x_val.shape == (40, 40)
+    assert set(np.unique(y)) == set(range(10))
+    np.testing.assert_array_equal(make_data(config)[0][0], x)   # deterministic
+    assert (np.random.get_state()[1] == numpy_before).all() and random.getstate() == python_before
 
 
 def test_unknown_task_size_or_setting_is_a_clear_error():
@@ -170,7 +185,7 @@ def test_vmap_over_seeds_equals_the_loop():
 
 
 @pytest.mark.parametrize("module", ["schedule", "task", "registry", "transformer", "mlp",
-                                    "stdlib_text", "reparam", "vit", "charlm"])
+                                    "stdlib_text", "reparam", "vit", "charlm", "mnist1d"])
 def test_docstring_examples(module):
     mod = importlib.import_module(f"evaluators.tasks.{module}")
     assert doctest.testmod(mod).failed == 0

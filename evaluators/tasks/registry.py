@@ -14,14 +14,14 @@ Example:
     >>> get_task("resnet")
     Traceback (most recent call last):
     ...
-    ValueError: unknown task 'resnet'; registered tasks: charlm, mlp, vit
+    ValueError: unknown task 'resnet'; registered tasks: charlm, mlp, mnist1d, vit
 """
 
 import dataclasses
 from functools import lru_cache
 from typing import Callable, Mapping, NamedTuple
 
-from evaluators.tasks import charlm, mlp, vit
+from evaluators.tasks import charlm, mlp, mnist1d, vit
 from evaluators.tasks.task import ProxyTask
 
 SIZE_NAMES = ("proxy", "meta10", "meta100")
@@ -38,6 +38,7 @@ FAMILIES: dict[str, TaskFamily] = {
     "mlp": TaskFamily(mlp.SIZES, mlp.build),
     "vit": TaskFamily(vit.SIZES, vit.build),
     "charlm": TaskFamily(charlm.SIZES, charlm.build),
+    "mnist1d": TaskFamily(mnist1d.SIZES, mnist1d.build),
 }
 
 # The suites, as (task, size) pairs; docs/proxy-tasks.md has the evidence behind them.
