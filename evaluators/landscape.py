@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -109,8 +110,12 @@ def run_landscape(suite="cpu", seeds: int = 8, tune_seeds: int | None = None,
                              device=device, step_size="tuned", tune_seeds=tune_seeds or seeds)
     evaluator = SuiteEvaluator(config)
     programs = panel_programs(entries)
+    _say(f"landscape: tuning the reference on {', '.join(evaluator.tasks)}, {seeds} seeds")
     reference = evaluator.reference_losses()
-    losses, multipliers, seconds, runs = evaluator.tuned_losses(list(programs.values()))
+    losses, multipliers, seconds, runs = evaluator.tuned_losses(
+        list(programs.values()), on_round=lambda task, index, rows: _say(
+            f"landscape: {task}: round {index}, {rows} runs of {seeds} seeds "
+            f"({time.perf_counter() - began:.0f} s)"))
     labels = list(evaluator.tasks)
     rows = {}
     for row, entry in enumerate(entries):
@@ -160,6 +165,10 @@ def run_landscape(suite="cpu", seeds: int = 8, tune_seeds: int | None = None,
     }
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def format_table(result: dict) -> str:
     """The landscape as a plain-text table (ranked), then the path and the verdict."""
     labels = result["suite"]
@@ -180,7 +189,7 @@ def format_table(result: dict) -> str:
                  + f"   (worst step {result['path_max_drop']:+.4f})")
     margin = result["lion_margin"]
     lines.append(f"Lion ranks {result['lion_rank']} among the programs without the Lion core"
-                 + (f"; ahead of the best of them ({margin['over']}) by {margin['diff']:+.4f}"
+                 + (f"; Lion minus the best of them ({margin['over']}): {margin['diff']:+.4f}"
                     f" +- {margin['se']:.4f} (z {margin['z']})" if margin else ""))
     lines.append(f"{result['seconds_per_program']:.2f} s and {result['runs_per_program']:.2f}"
                  f" plain evaluations per program; {result['wall_s']:.0f} s in all")

@@ -39,7 +39,7 @@ from .landscape import LION, PANEL, paired
 
 VARIANTS = {
     # name: (task, size, overrides)
-    "vit": ("vit", "proxy", {}),
+    "vit_s150": ("vit", "proxy", {"steps": 150, "warmup": 15}),   # the proxy before v2
     "mlp": ("mlp", "proxy", {}),
     "vit_s300": ("vit", "proxy", {"steps": 300, "warmup": 30}),
     "vit_s600": ("vit", "proxy", {"steps": 600, "warmup": 60}),
@@ -51,6 +51,7 @@ VARIANTS = {
     "vit_s300_b8": ("vit", "proxy", {"steps": 300, "warmup": 30, "batch_size": 8}),
     "vit_s900_b8": ("vit", "proxy", {"steps": 900, "warmup": 90, "batch_size": 8}),
     "mnist1d": ("mnist1d", "proxy", {}),
+    "vit_meta10": ("vit", "meta10", {}),
 }
 SEARCH_SEEDS = 2      # the search's evaluator.seeds
 SEARCH_RUNS = 4.0     # plain evaluations per candidate, step-size search included
@@ -146,6 +147,30 @@ def format_combined(result: dict) -> str:
     return "\n".join(lines)
 
 
+def markdown_table(directory: Path, suites: list[list[str]]) -> str:
+    """One row per suite (a list of measured variants): what the criteria ask."""
+    head = ("| suite | best program | Lion | Lion - signum 0.9 | Lion - quickstart winner | "
+            "weakest margin (z) | path worst step | s per candidate |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for names in suites:
+        result = combine([json.loads((directory / f"{n}.json").read_text()) for n in names])
+        rows = {p["name"]: p for p in result["programs"]}
+
+        def margin(name):
+            row = rows[name]
+            return f"{-row['diff_vs_lion']:+.3f} +- {row['se_vs_lion']:.3f}"
+
+        weakest = result["weakest_margin"]
+        lines.append(
+            f"| {' + '.join(names)} | {result['best_program']}"
+            f"{' (core)' if result['best_has_lion_core'] else ''} | "
+            f"{result['lion_fitness']:+.3f} | {margin('signum_0.9')} | "
+            f"{margin('quickstart_winner')} | {weakest['over']} {weakest['diff']:+.3f} "
+            f"({weakest['z']:+.1f}) | {result['path_max_drop']:+.3f} | "
+            f"{result['candidate_seconds']:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluators.landscape_study")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,7 +182,14 @@ def main(argv=None) -> int:
     together.add_argument("dir", type=Path)
     together.add_argument("variants", nargs="+")
     together.add_argument("--json", action="store_true")
+    table = sub.add_parser("table", help="a markdown table of suites (each: variants "
+                                         "joined by +)")
+    table.add_argument("dir", type=Path)
+    table.add_argument("suites", nargs="+")
     args = parser.parse_args(argv)
+    if args.command == "table":
+        print(markdown_table(args.dir, [s.split("+") for s in args.suites]))
+        return 0
     if args.command == "run":
         names = [n.strip() for n in args.variants.split(",") if n.strip()]
         unknown = [n for n in names if n not in VARIANTS]

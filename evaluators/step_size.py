@@ -16,10 +16,13 @@ it is :attr:`~StepSizeSearch.done` when
 * the best point is not at an edge of what was probed (an edge best extends the search
   by 4x past it, up to ``2 ** +-20``).
 
-Each round halves the gap on either side of the current best (4x, then 2x, then
-``sqrt(2)``), so a program whose best is at its centre costs 7 probes. A blow-up (a
-non-finite loss) is a score, the worst one, never an error; a program that blows up
-everywhere is searched toward smaller steps a few times, then given up.
+After the first round (and any extension) the best point's immediate neighbours are
+probed: when the best stays put, as it does for most children (their parent's
+multiplier is the centre), that settles it, and the search costs 5 probes. Otherwise
+each further round halves the gaps left on either side of the best. On a loss that is
+unimodal in ``log s`` this finds the best grid point. A blow-up (a non-finite loss) is
+a score, the worst one, never an error; a program that blows up everywhere is searched
+toward smaller steps a few times, then given up.
 
 The evaluator runs the probes of every (program, task) search of a batch together,
 round by round, so the rounds cost nothing on CPU and one vmapped batch each on an
@@ -77,6 +80,7 @@ class StepSizeSearch:
         self._pending = [self.centre - RADIUS, self.centre, self.centre + RADIUS]
         self._pending = [k for k in self._pending if abs(k) <= MAX_INDEX]
         self._failed_extensions = 0
+        self._confirmed = False
         self.done = False
 
     def probes(self) -> list[float]:
@@ -123,19 +127,22 @@ class StepSizeSearch:
             else:
                 self.done = True
             return
-        probes = []
+        gaps = {}
         for direction in (-1, 1):
-            side = [k for k in self.losses if (k - best) * direction > 0]
-            if not side:  # the best is at an edge: extend past it
-                step = RADIUS
-            else:
-                gap = min(abs(k - best) for k in side)
-                step = gap // 2 if gap > 1 else 0
-            target = best + direction * step
-            if step and abs(target) <= MAX_INDEX:
-                probes.append(target)
-        self._pending = probes
-        self.done = not probes
+            side = [abs(k - best) for k in self.losses if (k - best) * direction > 0]
+            gaps[direction] = min(side) if side else None
+        # A best at an edge of what was probed: extend past it.
+        probes = [best + d * RADIUS for d, gap in gaps.items() if gap is None]
+        if not probes and not self._confirmed:
+            # First, its immediate neighbours: most children keep their parent's step
+            # size, and then this settles it in one round.
+            self._confirmed = True
+            probes = [best + d for d, gap in gaps.items() if gap > 1]
+        elif not probes:
+            # Then halve the gaps that remain around the best (down to one grid step).
+            probes = [best + d * (gap // 2) for d, gap in gaps.items() if gap > 1]
+        self._pending = [k for k in probes if abs(k) <= MAX_INDEX]
+        self.done = not self._pending
 
 
 def run_search(loss_fn, centre: float = 1.0) -> StepSizeSearch:

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -186,11 +187,10 @@ class SuiteEvaluator:
     def _run(self, label: str, encoded: EncodedBatch, rows: Sequence[tuple[int, float]],
              seeds: str, seconds: np.ndarray) -> np.ndarray:
         """Per-seed losses ``(rows, seeds)`` of ``rows`` = (program index, multiplier) on
-        task ``label``, in compiled chunks of ``batch_size``; wall time is added to the
+        task ``label``, in compiled chunks (:meth:`_chunks`); wall time is added to the
         programs' ``seconds``."""
-        size, out = self.config.batch_size, []
-        for start in range(0, len(rows), size):
-            chunk = list(rows[start:start + size])
+        out = []
+        for chunk, size in self._chunks(rows):
             index = np.asarray([i for i, _ in chunk] + [chunk[-1][0]] * (size - len(chunk)))
             scales = np.asarray([s for _, s in chunk] + [chunk[-1][1]] * (size - len(chunk)),
                                 np.float32)
@@ -204,6 +204,24 @@ class SuiteEvaluator:
             out.append(losses[:len(chunk)])
         return np.concatenate(out)
 
+    def _chunks(self, rows: list):
+        """``(chunk, compiled size)`` pairs: chunks of ``batch_size`` rows, and the rest.
+
+        On an accelerator (``vmap``) the rest is one chunk padded to ``batch_size`` (the
+        padding runs alongside, nearly free). On CPU (``map``) padding rows would run one
+        after another at full cost, so the rest runs row by row through a second compiled
+        shape of size 1: a step-size search's rounds rarely fill a batch.
+        """
+        size = self.config.batch_size
+        full = len(rows) - len(rows) % size
+        chunks = [(rows[start:start + size], size) for start in range(0, full, size)]
+        rest = rows[full:]
+        if rest and self.program_axis == "vmap":
+            chunks.append((rest, size))
+        elif rest:
+            chunks += [([row], 1) for row in rest]
+        return chunks
+
     def task_losses(self, programs: Sequence[Program]) -> tuple[dict, np.ndarray]:
         """Per-seed validation losses ``{task: (programs, seeds)}`` as written (multiplier
         1), and seconds per program."""
@@ -213,8 +231,8 @@ class SuiteEvaluator:
         return {label: self._run(label, encoded, rows, "all", seconds)
                 for label in self.tasks}, seconds
 
-    def tuned_losses(self, programs: Sequence[Program], centres: Sequence[dict] | None = None
-                     ) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    def tuned_losses(self, programs: Sequence[Program], centres: Sequence[dict] | None = None,
+                     on_round=None) -> tuple[dict, dict, np.ndarray, np.ndarray]:
         """Each program at its best multiplier per task.
 
         Args:
@@ -222,6 +240,8 @@ class SuiteEvaluator:
             centres: per program, ``{task: multiplier}`` to centre its searches on (its
                 parent's best); a task missing there starts at the geometric mean of
                 the given ones, or at 1.
+            on_round: called as ``on_round(task, round, rows)`` before each round of
+                probes (for progress on long evaluations).
 
         Returns:
             ``(losses, multipliers, seconds, runs)``: per-seed losses ``{task: (programs,
@@ -238,10 +258,12 @@ class SuiteEvaluator:
         for label in self.tasks:
             searches = [StepSizeSearch(centre_for(centres[i], label)) for i in range(count)]
             per_seed = {}  # (program, grid index) -> losses on the tuning seeds
-            while True:
+            for round_index in itertools.count(1):
                 rows = [(i, s) for i, search in enumerate(searches) for s in search.probes()]
                 if not rows:
                     break
+                if on_round is not None:
+                    on_round(label, round_index, len(rows))
                 out = self._run(label, encoded, rows, "tune", seconds)
                 for (i, s), values in zip(rows, out):
                     per_seed[i, grid_index(s)] = values

@@ -39,8 +39,8 @@ def test_search_finds_the_grid_optimum_with_sqrt2_neighbours(centre, optimum):
     assert {start - 4, start + 4} <= probed
 
 
-def test_search_costs_seven_probes_when_the_centre_is_best():
-    assert len(run_search(bowl(0), 1.0).losses) == 7
+def test_search_costs_five_probes_when_the_centre_is_best():
+    assert sorted(run_search(bowl(0), 1.0).losses) == [-4, -1, 0, 1, 4]
     # An edge best extends the search: an optimum far away is still found.
     far = run_search(bowl(30), 1.0)
     assert far.best_index == 30 and len(far.losses) > 7
@@ -86,7 +86,8 @@ def test_warm_start_scores_zero_when_tuned(tuned):
     result = tuned.evaluate([load_seed("adamw")])[0]
     assert result.fitness == 0.0 and result.status == "ok"
     assert result.multipliers == tuned.reference_multipliers
-    # 7 probes on the one tuning seed, then the second seed once: 4 plain evaluations.
+    # 5 probes on the one tuning seed, then the second seed once: 3 plain evaluations
+    # (AdamW's best here is 3 half-steps from 1, which costs 2 probes more).
     assert result.runs == pytest.approx(4.0)
 
 

@@ -43,9 +43,9 @@ class ViTConfig:
     layers: int = 1
     heads: int = 2
     mlp_ratio: int = 2
-    steps: int = 150
+    steps: int = 300             # 150 before suite v2 (docs/proxy-tasks.md, "Suite v2")
     batch_size: int = 32
-    warmup: int = 15
+    warmup: int = 30
     param_scale: float = 4.0     # see reparam.py: stored weights are w / param_scale
     data_seed: int = 0
 
