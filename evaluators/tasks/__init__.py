@@ -2,7 +2,7 @@
 
     >>> from evaluators.tasks import get_task, task_names
     >>> task_names()
-    ['charlm', 'mlp', 'mnist1d', 'vit']
+    ['charlm', 'mlp', 'mnist1d', 'vit', 'vit_b8']
 """
 
 from evaluators.tasks.registry import (DEFAULT_CPU_SUITE, FAMILIES, GPU_SUITE, SIZE_NAMES,

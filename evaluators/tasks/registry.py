@@ -14,10 +14,11 @@ Example:
     >>> get_task("resnet")
     Traceback (most recent call last):
     ...
-    ValueError: unknown task 'resnet'; registered tasks: charlm, mlp, mnist1d, vit
+    ValueError: unknown task 'resnet'; registered tasks: charlm, mlp, mnist1d, vit, vit_b8
 """
 
 import dataclasses
+import functools
 from functools import lru_cache
 from typing import Callable, Mapping, NamedTuple
 
@@ -39,6 +40,7 @@ FAMILIES: dict[str, TaskFamily] = {
     "vit": TaskFamily(vit.SIZES, vit.build),
     "charlm": TaskFamily(charlm.SIZES, charlm.build),
     "mnist1d": TaskFamily(mnist1d.SIZES, mnist1d.build),
+    "vit_b8": TaskFamily(vit.SMALL_BATCH_SIZES, functools.partial(vit.build, name="vit_b8")),
 }
 
 # The suites, as (task, size) pairs; docs/proxy-tasks.md has the evidence behind them.
@@ -48,7 +50,9 @@ FAMILIES: dict[str, TaskFamily] = {
 # penalises every sign method, and the char LM and MNIST-1D, where AdamW wins, are kept
 # out of the fitness and can be reported beside it.
 DEFAULT_CPU_SUITE = (("vit", "proxy"),)
-GPU_SUITE = (("vit", "proxy"), ("vit", "meta10"), ("mlp", "meta10"))
+# The GPU suite adds the 10x ViT and the small-batch ViT, where Lion also leads: on 8
+# seeds Lion is ahead of every non-Lion program there by >= 3.7 paired SE.
+GPU_SUITE = (("vit", "proxy"), ("vit_b8", "proxy"), ("vit", "meta10"))
 SUITES = {
     "cpu": DEFAULT_CPU_SUITE,
     "gpu": GPU_SUITE,
