@@ -1,8 +1,8 @@
 """``lion-search bench landscape``: is Lion the summit of the fitness, and can evolution
 walk to it?
 
-A fixed panel of programs (``programs/panel/``, each file's docstring says where it came
-from) is scored by the tuned fitness on paired seeds: the AdamW warm start, signum at
+A fixed panel of programs (``programs/panel/`` and the seeds ``adamw`` and ``lion``; each
+file's docstring says where it came from) is scored by the tuned fitness on paired seeds: the AdamW warm start, signum at
 0.9 and 0.99, Lion, Lion and Adam without the schedule, the hacks earlier searches
 found, and the programs on the path evolution can walk from AdamW to Lion through
 neutral moves. The bench reports, per program, the fitness, the fitness per task, the
@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from programs.parser import parse_file
+from programs.seed_programs import seed_path
 
 from .suite import EvaluatorConfig, SuiteEvaluator
 
@@ -69,8 +70,15 @@ LION = "lion"
 
 
 def panel_programs(entries=PANEL) -> dict:
-    """``{name: Program}`` of the panel's files."""
-    return {entry.name: parse_file(PANEL_DIR / f"{entry.name}.py") for entry in entries}
+    """``{name: Program}`` of the panel's files (``programs/panel/``, or a seed program of
+    ``programs/seeds/``: the AdamW warm start and Lion are those)."""
+    return {entry.name: parse_file(panel_path(entry.name)) for entry in entries}
+
+
+def panel_path(name: str) -> Path:
+    """The file of panel program ``name``."""
+    path = PANEL_DIR / f"{name}.py"
+    return path if path.exists() else seed_path(name)
 
 
 def seed_fitness(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:

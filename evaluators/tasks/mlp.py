@@ -71,15 +71,21 @@ def build(c: MLPConfig, size: str) -> ProxyTask:
     (x_train, y_train), (x_val, y_val) = [
         (jnp.asarray(x), jnp.asarray(y)) for x, y in make_data(c)]
 
+    init = relu_mlp_init([c.inputs] + [c.hidden] * c.depth + [c.classes])
+    return classification_task("mlp", size, c, init, relu_mlp_logits, (x_train, y_train),
+                               (x_val, y_val))
+
+
+def relu_mlp_init(widths):
+    """``init(key) -> params`` of a ReLU MLP with layer ``widths`` (inputs first)."""
     def init(key):
-        widths = [c.inputs] + [c.hidden] * c.depth + [c.classes]
         keys = jax.random.split(key, len(widths) - 1)
         return [init_dense(k, a, b) for k, a, b in zip(keys, widths[:-1], widths[1:])]
+    return init
 
-    def logits(params, x):
-        for layer in params[:-1]:
-            x = jax.nn.relu(dense(layer, x))
-        return dense(params[-1], x)
 
-    return classification_task("mlp", size, c, init, logits, (x_train, y_train),
-                               (x_val, y_val))
+def relu_mlp_logits(params, x):
+    """The logits of a ReLU MLP made by :func:`relu_mlp_init`."""
+    for layer in params[:-1]:
+        x = jax.nn.relu(dense(layer, x))
+    return dense(params[-1], x)

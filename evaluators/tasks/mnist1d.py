@@ -16,12 +16,11 @@ Example:
 
 from dataclasses import dataclass
 
-import jax
 import numpy as np
 
 from evaluators.tasks.classification import classification_task
+from evaluators.tasks.mlp import relu_mlp_init, relu_mlp_logits
 from evaluators.tasks.task import ProxyTask
-from evaluators.tasks.transformer import dense, init_dense
 
 
 @dataclass(frozen=True)
@@ -86,15 +85,6 @@ def build(c: MNIST1DConfig, size: str) -> ProxyTask:
     (x_train, y_train), (x_val, y_val) = [
         (jnp.asarray(x), jnp.asarray(y)) for x, y in make_data(c)]
 
-    def init(key):
-        widths = [c.length] + [c.hidden] * c.depth + [10]
-        keys = jax.random.split(key, len(widths) - 1)
-        return [init_dense(k, a, b) for k, a, b in zip(keys, widths[:-1], widths[1:])]
-
-    def logits(params, x):
-        for layer in params[:-1]:
-            x = jax.nn.relu(dense(layer, x))
-        return dense(params[-1], x)
-
-    return classification_task("mnist1d", size, c, init, logits, (x_train, y_train),
-                               (x_val, y_val))
+    init = relu_mlp_init([c.length] + [c.hidden] * c.depth + [10])
+    return classification_task("mnist1d", size, c, init, relu_mlp_logits,
+                               (x_train, y_train), (x_val, y_val))
