@@ -109,7 +109,7 @@ class Evaluation(NamedTuple):
     status: str
     reason: str | None
     seconds: float
-    multipliers: dict = {}
+    multipliers: dict | None = None
     runs: float = 1.0
 
 

@@ -23,13 +23,13 @@ WEAK_SEED = """def train(w, g, m, v, lr):
 
 
 def write_config(tmp_path, max_programs, warm_start="adamw", seed=0,
-                 meta="{every: 0}", extra=""):
+                 meta="{every: 0}", extra="", step_size="tuned"):
     path = tmp_path / "search.yaml"
     path.write_text(f"""seed: {seed}
 warm_start: {warm_start}
 population_size: 8
 tournament_size: 3
-evaluator: {{suite: mlp, seeds: [0], batch_size: 2}}
+evaluator: {{suite: mlp, seeds: [0], batch_size: 2, step_size: {step_size}}}
 meta_validation: {meta}
 stop: {{max_programs: {max_programs}}}
 checkpoint_every_s: 1
@@ -84,9 +84,11 @@ def assert_consistent(run_dir, programs):
 def test_small_search_beats_its_weak_seed(tmp_path):
     seed_file = tmp_path / "weak.py"
     seed_file.write_text(WEAK_SEED)
+    # At a fixed step size the weak seed's tiny lr constant is what the search improves
+    # (tuned, SGD is nearly as good as AdamW on this task: there is little to find).
     config = write_config(tmp_path, 150, warm_start=seed_file, seed=1,
                           meta="{suite: mlp@meta10, every: 15, top_k: 2}",
-                          extra="islands: 2\nrestart: {plateau: 12}\n")
+                          extra="islands: 2\nrestart: {plateau: 12}\n", step_size="fixed")
     run = lion_search("run", str(config), "--out", str(tmp_path / "run"))
     out, _ = run.communicate(timeout=600)
     assert run.returncode == 0, out
@@ -217,7 +219,7 @@ def test_evaluator_fault_stops_the_search_and_the_run_resumes(tmp_path):
     from search.store import RunStore
 
     class BrokenEvaluator:
-        def evaluate(self, kind, sources):
+        def evaluate(self, kind, sources, centres=None):
             raise RuntimeError("the evaluator broke\nand said more on a second line")
 
     config = load_config(write_config(tmp_path, 40))

@@ -162,3 +162,59 @@ def test_landscape_bench_answers_in_its_json_keys():
                                                   "path_2_sign_step", "signum_0.9")],
                     reverse=True)
     assert result["lion_rank"] == 1 + sum(f > rows["lion"]["fitness"] for f in others)
+
+
+def test_multipliers_reach_show_top_and_export(tmp_path, capsys):
+    import json
+
+    from programs.printer import to_source
+    from search.cli import main
+    from search.store import RunStore
+
+    store = RunStore.create(tmp_path / "run", {"seed": 0})
+    source = to_source(load_seed("lion"))
+    pid = store.add_program(source, None, "seed", 0, "s", "f", 7, 0, epoch_start=True,
+                            update_scale=2.0)
+    twin = store.add_program(source.replace("0.0001", "0.0004"), pid, "constant", 0, "s2",
+                             "f", 7, 0, update_scale=8.0)
+    result = {"fitness": 0.2, "losses": {"vit": 0.9}, "task_fitness": {"vit": 0.2},
+              "status": "ok", "reason": None, "seconds": 1.0,
+              "multipliers": {"vit": 32.0}, "runs": 3.0}
+    store.add_evaluation("f", pid, "proxy", result, "w", [pid, twin])
+    store.close()
+    run = str(tmp_path / "run")
+
+    assert main(["show", run, str(twin), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["evaluations"]["proxy"]["multipliers"] == {"vit": 8.0}   # 32 * 2 / 8
+    assert main(["show", run, str(twin)]) == 0
+    assert "at step x8" in capsys.readouterr().out
+    assert main(["top", run, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["multipliers"] == {"vit": 32.0}
+
+    out = tmp_path / "twin_optax.py"
+    assert main(["export", f"{run}:{twin}", "-o", str(out)]) == 0
+    assert "step multipliers vit 8" in capsys.readouterr().out
+    text = out.read_text()
+    assert "STEP_MULTIPLIERS = {'vit': 8.0}" in text and "STEP_MULTIPLIER = 8.0" in text
+
+
+def test_exported_module_applies_the_recommended_multiplier(tmp_path):
+    import importlib.util
+
+    from programs.export import export_module
+
+    lion = load_seed("lion")
+    modules = {}
+    for name, multipliers in (("plain", None), ("tuned", {"vit": 2.0, "mlp": 8.0})):
+        path = tmp_path / f"{name}.py"
+        path.write_text(export_module(lion, "python", multipliers=multipliers))
+        spec = importlib.util.spec_from_file_location(name, path)
+        modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(modules[name])
+    assert modules["tuned"].STEP_MULTIPLIER == 4.0 and modules["plain"].STEP_MULTIPLIER == 1.0
+    w = np.linspace(-1, 1, 8).astype(np.float32)
+    g = np.cos(np.arange(8)).astype(np.float32)
+    plain, _ = modules["plain"].step(w, g, modules["plain"].init_state(w))
+    tuned, _ = modules["tuned"].step(w, g, modules["tuned"].init_state(w))
+    np.testing.assert_allclose(tuned, 4.0 * plain, rtol=1e-6)
