@@ -65,6 +65,7 @@ PANEL = (
     PanelEntry("signum_0.99", False),
     PanelEntry("adam_no_schedule", False),
     PanelEntry("quickstart_winner", False),
+    PanelEntry("quickstart_v2_winner", False),
 )
 LION = "lion"
 

@@ -112,9 +112,14 @@ def update_scale(values: np.ndarray) -> float:
 
     >>> update_scale(np.array([3.0, -4.0, np.nan])), update_scale(np.zeros(3))
     (3.5355339059327378, 1.0)
+    >>> update_scale(np.array([1e300, -1e300])) == 1e300
+    True
     """
-    finite = values[np.isfinite(values)]
-    scale = float(np.sqrt(np.mean(finite * finite))) if finite.size else 0.0
+    finite = np.abs(values[np.isfinite(values)])
+    peak = float(finite.max()) if finite.size else 0.0
+    if not peak > 0:
+        return 1.0
+    scale = peak * float(np.sqrt(np.mean((finite / peak) ** 2)))  # no overflow near 1e308
     return scale if scale > 0 and np.isfinite(scale) else 1.0
 
 
