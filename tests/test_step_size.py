@@ -111,18 +111,6 @@ def test_a_child_search_starts_at_its_parents_multiplier(tuned):
     assert far.multipliers == tuned.reference_multipliers and far.fitness == 0.0
 
 
-def test_blow_up_everywhere_is_scored_not_raised(tuned):
-    boom = program("""
-        def train(w, g, m, v, lr):
-            a = g * 1e30
-            c = a * 1e30
-            return c, m, v
-    """)
-    result = tuned.evaluate([boom])[0]
-    assert result.fitness == WORST_FITNESS and result.status == "failed"
-    assert "non-finite" in result.reason and set(result.multipliers.values()) == {None}
-
-
 def test_fixed_mode_reproduces_the_fitness_from_before_tuning():
     """Pinned: the numbers the evaluator gave before the step size was tuned (commit
     fc2b1b0, this machine's XLA:CPU), on the mlp proxy with seeds 0 and 1."""
