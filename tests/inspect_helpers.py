@@ -98,10 +98,12 @@ def make_synthetic_run(directory: Path) -> dict:
             "failed": p5, "top": [(p3, 0.25), (p1, 0.0), (p2, -0.5)]}
 
 
+# A fixed step size: these tests inspect a run, and tuning every meta-validation on
+# vit@meta10 would make this search take minutes instead of seconds.
 TINY = """seed: 0
 population_size: 6
 tournament_size: 2
-evaluator: {suite: mlp, seeds: [0], batch_size: 2}
+evaluator: {suite: mlp, seeds: [0], batch_size: 2, step_size: fixed}
 meta_validation: {every: 20, top_k: 2}
 stop: {max_programs: 60}
 """
