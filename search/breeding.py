@@ -6,8 +6,8 @@ child (abstract execution inside the mutator), then the structural hash is looke
 fingerprint; a fingerprint with a stored fitness is a *cache hit*: the child joins its
 island at once with that fitness. When the fitness tunes each program's step size, the
 fingerprint is scale-free (:func:`programs.funcsim.scale_free_fingerprint`): programs
-whose updates differ by a positive factor share one evaluation. A fingerprint already being evaluated waits for that
-evaluation. Only new behaviours are queued for evaluation.
+whose updates differ by a positive factor share one evaluation. A fingerprint already
+being evaluated waits for that evaluation. Only new behaviours are queued for evaluation.
 
 Example:
     >>> import random, tempfile

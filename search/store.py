@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
@@ -333,7 +334,7 @@ class RunStore:
             "SELECT e.multipliers, q.update_scale, p.update_scale FROM programs p "
             "JOIN evaluations e ON e.fingerprint = p.fingerprint AND e.suite = ? "
             "JOIN programs q ON q.id = e.program WHERE p.id = ?",
-            (suite, program_id)).fetchone() if self._has_multipliers() else None
+            (suite, program_id)).fetchone() if self._has_multipliers else None
         if row is None or row[0] is None:
             return None
         stored, evaluated_scale, own_scale = row
@@ -341,13 +342,12 @@ class RunStore:
         return {task: None if m is None else m * ratio
                 for task, m in json.loads(stored).items()}
 
+    @functools.cached_property
     def _has_multipliers(self) -> bool:
         """Whether this database has the columns of the step-size search (a run made
         before them, opened read-only, has not)."""
-        if not hasattr(self, "_multiplier_columns"):
-            have = {row[1] for row in self.db.execute("PRAGMA table_info(evaluations)")}
-            self._multiplier_columns = "multipliers" in have
-        return self._multiplier_columns
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(evaluations)")}
+        return "multipliers" in have
 
     def top_programs(self, count: int, suite: str = "proxy") -> list[dict]:
         """The best evaluated behaviours on ``suite``, one program each (the first made)."""
