@@ -37,13 +37,15 @@ Example:
     >>> from programs.seed_programs import load_seed
     >>> recognize_lion(load_seed("lion"))
     LionMatch(b1=0.9, b2=0.99, weight_decay=0.1, lr_scale=0.0001)
-    >>> recognize_lion(load_seed("signum")) is None, is_lion_family(load_seed("adamw"))
-    (True, False)
+    >>> recognize_lion(load_seed("signum")) is None, recognize_lion(load_seed("adamw")) is None
+    (True, True)
+
+Programs that carry Lion's core with extras around it are recognised by
+:mod:`programs.lion_core`, which also holds :func:`~programs.lion_core.is_lion_family`.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -134,13 +136,7 @@ def recognize_lion(program: Program) -> LionMatch | None:
     exact = canonical_lion(b1, b2, weight_decay, lr_scale)
     if fingerprint(exact) != fingerprint(program):
         return None
-    return LionMatch(*(_tidy(x) for x in fitted))
-
-
-@functools.lru_cache(maxsize=4096)
-def is_lion_family(program: Program) -> bool:
-    """Whether ``program`` is Lion-family (cached per program)."""
-    return recognize_lion(program) is not None
+    return LionMatch(*(tidy(x) for x in fitted))
 
 
 def _fit(program: Program):
@@ -205,6 +201,6 @@ def _sign_and_decay(update: sympy.Expr):
     return sign_scale, canonical(sign_term.args[0]), decay_scale
 
 
-def _tidy(value: float) -> float:
+def tidy(value: float) -> float:
     """``value`` without the float noise of the algebra (DIGITS significant digits)."""
     return float(f"{value:.{DIGITS}g}") + 0.0

@@ -37,6 +37,9 @@ COMMANDS = {
     "evaluate": ("search.program_commands", "train a program on the proxy tasks; its fitness "
                                             "against the AdamW warm start"),
     "run": ("search.run_commands", "run a search (or --resume one)"),
+    "rediscover": ("search.rediscover_commands", "N seeded searches, each until its first "
+                                                 "Lion-family program or its budget: the "
+                                                 "rate and the time to Lion"),
     "status": ("search.run_commands", "counters of a run, also while it runs"),
     "top": ("search.inspect_commands", "the best programs of a run as a table"),
     "show": ("search.inspect_commands", "one program of a run: marked source, simplified "

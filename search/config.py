@@ -90,12 +90,17 @@ class MetaValidationSettings:
 
 @dataclass(frozen=True)
 class StopSettings:
-    """When the run ends by itself (any that is set; null means no limit)."""
+    """When the run ends by itself (any that is set; null means no limit).
+
+    ``at_first_lion``: stop once a Lion-family program has been evaluated (as
+    ``lion-search rediscover`` does).
+    """
 
     max_programs: typing.Optional[int] = None
     max_evaluations: typing.Optional[int] = None
     time_limit_s: typing.Optional[float] = None
     target_fitness: typing.Optional[float] = None
+    at_first_lion: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from programs.dataflow import remove_redundancy
 from programs.errors import ProgramError
 from programs.mutation import MutationConfig, Mutator
 from programs.parser import parse_file
-from programs.recognize import is_lion_family
+from programs.lion_core import is_lion_family
 from programs.seed_programs import SEED_NAMES, load_seed
 
 from .breeding import QUEUED, Breeder
@@ -126,6 +126,7 @@ class Search:
             version, internal, gauss = checkpoint["rng"]
             rng.setstate((version, tuple(internal), gauss))
         search = cls(config, store, rng, **kwargs)
+        store.set_meta("stopped", "")  # running again
         for island in search.islands:
             rows = store.population(island.index, config.population_size)
             island.population = Population(config.population_size,
@@ -181,6 +182,8 @@ class Search:
                     last_checkpoint = now
             if not self.interrupted:
                 self._final_meta_validation()
+            if not self.interrupted:  # finished: a rediscovery does not run it again
+                self.store.set_meta("stopped", self.stopping)
         finally:
             signal.signal(signal.SIGINT, previous)
             self._record_stats()
@@ -209,6 +212,8 @@ class Search:
             self.stopping = self.stopping or "target fitness reached"
         if stop.max_evaluations and counts["evaluations"] >= stop.max_evaluations:
             self.stopping = self.stopping or "evaluation budget spent"
+        if stop.at_first_lion and self.first_lion is not None:
+            self.stopping = self.stopping or "found a Lion-family program"
         if stop.max_programs and counts["programs"] >= stop.max_programs \
                 and not self.breeder.queue and not self._proxy_jobs():
             self.stopping = self.stopping or "program budget spent"

@@ -38,7 +38,7 @@ class ProgramMarks:
 
     def __init__(self):
         self._simplify = _optional("programs.simplify", "simplify")
-        self._is_lion = _optional("programs.recognize", "is_lion_family")
+        self._is_lion = _optional("programs.lion_core", "is_lion_family")
         self._recognize = _optional("programs.recognize", "recognize_lion")
         self._lion: dict[str, bool | None] = {}
 

@@ -82,10 +82,7 @@ def _run(args, config, store) -> int:
 
     progress = Progress()
     try:
-        os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-        ray.init(address="local" if started_ray else address, include_dashboard=
-                 args.dashboard or config.ray.dashboard, log_to_driver=False,
-                 logging_level="ERROR", configure_logging=True)
+        start_ray(address, args.dashboard or config.ray.dashboard)
         try:
             try:
                 # Before any file is written: the cluster must have the evaluator's device.
@@ -115,6 +112,15 @@ def _run(args, config, store) -> int:
         progress.close()
     _print_summary(search, reason, args.out)
     return 130 if reason == "interrupted" else 0
+
+
+def start_ray(address: str | None, dashboard: bool) -> None:
+    """Join the cluster at ``address``, or start a local Ray instance (None)."""
+    import ray
+
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    ray.init(address="local" if address is None else address, include_dashboard=dashboard,
+             log_to_driver=False, logging_level="ERROR", configure_logging=True)
 
 
 def _print_summary(search, reason: str, out: str) -> None:

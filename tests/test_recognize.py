@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from programs.funcsim import fingerprint
 from programs.generate import random_program
-from programs.recognize import (LionMatch, SAME_RATE, canonical_lion, is_lion_family,
+from programs.lion_core import is_lion_family
+from programs.recognize import (LionMatch, SAME_RATE, canonical_lion,
                                 recognize_lion)
 from programs.seed_programs import SEED_NAMES, load_seed
 from tests.conftest import program
