@@ -121,11 +121,15 @@ def run_program(program: EncodedBatch, ctx: FlatContext, w, g, states, lr):
     return outputs[0], outputs[1:]
 
 
-def program_optimizer(program: EncodedBatch, num_state_slots: int, step_scale=1.0):
+def program_optimizer(program: EncodedBatch, num_state_slots: int, step_scale=1.0,
+                      schedule_input: bool = True):
     """``(update_fn, init_state_fn)`` for :func:`evaluators.training.run_training`.
 
     ``step_scale`` multiplies the program's update (the step-size search's multiplier;
-    1.0 leaves every number as it was).
+    1.0 leaves every number as it was). ``schedule_input``: the program reads the
+    schedule value as its ``lr``; when False it reads ``lr = 1`` and the schedule
+    multiplies its update instead (the same for a program linear in ``lr``, as Lion and
+    AdamW are; a program cannot then reshape the task's schedule).
 
     The optimizer state is the whole register file ``(registers, N)``, whose rows
     ``2 .. slots + 1`` are the program's state slots. Keeping it from step to step spares
@@ -137,9 +141,11 @@ def program_optimizer(program: EncodedBatch, num_state_slots: int, step_scale=1.
     slots = num_state_slots
 
     def flat_step(ctx, w, g, registers, lr):
-        registers = _execute(program, ctx, _write_inputs(registers, slots, w, g, lr))
+        read = lr if schedule_input else jnp.ones_like(lr)
+        registers = _execute(program, ctx, _write_inputs(registers, slots, w, g, read))
         outputs = registers[program.outputs]
-        return outputs[0] * step_scale, registers.at[2:slots + 2].set(outputs[1:])
+        scale = step_scale if schedule_input else step_scale * lr
+        return outputs[0] * scale, registers.at[2:slots + 2].set(outputs[1:])
 
     return flat_optimizer(num_registers(program.opcodes.shape[-1], slots), flat_step)
 
@@ -168,13 +174,16 @@ def flat_optimizer(state_rows: int, flat_step):
 
 
 def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
-                   program_axis: str = "map", step_scales=None):
+                   program_axis: str = "map", step_scales=None, flip_signs: bool = False,
+                   schedule_input: bool = True):
     """Validation losses ``(programs, seeds)`` of every program in ``batch`` on ``task``.
 
     Traceable (call it under ``jax.jit``). ``program_axis`` is ``"map"`` (programs one
     after another, each op a real branch: best on CPU) or ``"vmap"`` (all programs at
     once, every op computed and selected: for accelerators). ``step_scales`` (one per
-    program, default 1) multiply each program's update.
+    program, default 1) multiply each program's update. ``flip_signs``: train in
+    randomly sign-flipped coordinates (see :func:`evaluators.training.run_training`);
+    ``schedule_input``: see :func:`program_optimizer`.
     """
     from .training import final_val_loss
 
@@ -183,9 +192,10 @@ def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
 
     def one_program(args):
         program, step_scale = args
-        update_fn, init_state_fn = program_optimizer(program, num_state_slots, step_scale)
-        return jax.vmap(lambda seed: final_val_loss(task, update_fn, init_state_fn, seed))(
-            seeds)
+        update_fn, init_state_fn = program_optimizer(program, num_state_slots, step_scale,
+                                                     schedule_input)
+        return jax.vmap(lambda seed: final_val_loss(task, update_fn, init_state_fn, seed,
+                                                     flip_signs))(seeds)
 
     if program_axis == "vmap":
         return jax.vmap(one_program)((batch, step_scales))

@@ -66,6 +66,7 @@ PANEL = (
     PanelEntry("adam_no_schedule", False),
     PanelEntry("quickstart_winner", False),
     PanelEntry("quickstart_v2_winner", False),
+    PanelEntry("rung2_drift_winner", False),
 )
 LION = "lion"
 
@@ -121,7 +122,7 @@ def run_landscape(suite="cpu", seeds: int = 8, tune_seeds: int | None = None,
     programs = panel_programs(entries)
     _say(f"landscape: tuning the reference on {', '.join(evaluator.tasks)}, {seeds} seeds")
     reference = evaluator.reference_losses()
-    losses, multipliers, seconds, runs = evaluator.tuned_losses(
+    losses, multipliers, seconds, runs, _ = evaluator.tuned_losses(
         list(programs.values()), on_round=lambda task, index, rows: _say(
             f"landscape: {task}: round {index}, {rows} runs of {seeds} seeds "
             f"({time.perf_counter() - began:.0f} s)"))

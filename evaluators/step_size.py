@@ -79,6 +79,7 @@ class StepSizeSearch:
         self.losses: dict[int, float] = {}   # grid index -> loss (inf for a blow-up)
         self._pending = [self.centre - RADIUS, self.centre, self.centre + RADIUS]
         self._pending = [k for k in self._pending if abs(k) <= MAX_INDEX]
+        self.stopped = False
         self._failed_extensions = 0
         self._confirmed = False
         self.done = False
@@ -96,6 +97,18 @@ class StepSizeSearch:
         self.losses[index] = float(loss) if math.isfinite(loss) else math.inf
         if not self._pending:
             self._plan()
+
+    def stop(self) -> None:
+        """End the search now (a hurdle failed): its best is the best probed so far.
+
+        >>> search = StepSizeSearch(centre=2.0)
+        >>> search.record(2.0, 0.5)
+        >>> search.stop()
+        >>> search.done, search.probes(), search.best
+        (True, [], 2.0)
+        """
+        self._pending = []
+        self.stopped = self.done = True
 
     @property
     def best_index(self) -> int | None:

@@ -30,7 +30,7 @@ from programs.seed_programs import load_seed
 from .encoding import EncodedBatch, encode_batch
 from .fitness import WORST_FITNESS, suite_fitness, task_fitness
 from .interpreter import program_losses
-from .step_size import StepSizeSearch, grid_index
+from .step_size import StepSizeSearch, grid_index, grid_value
 from .tasks import SIZE_NAMES, SUITES, ProxyTask, get_task, task_names
 
 PROGRAM_AXES = ("map", "vmap")
@@ -60,6 +60,15 @@ class EvaluatorConfig:
             as written (multiplier 1).
         tune_seeds: how many of the leading ``seeds`` the multiplier search trains on;
             the other seeds run once, at the multiplier found.
+        sign_flips: train every program in randomly sign-flipped coordinates (one draw
+            per seed; :func:`evaluators.training.run_training`): programs that commute
+            with sign flips (Lion, Adam, SGD) score as without, bit for bit; a constant
+            drift cannot exploit which sign a task's parameters prefer.
+        schedule_input: programs read the task's schedule value as ``lr``; when False
+            (the default) they read ``lr = 1`` and the schedule multiplies their update
+            (:func:`evaluators.interpreter.program_optimizer`): the same for programs
+            linear in ``lr`` (Lion, AdamW), and no program can win by reshaping the
+            schedule (``sqrt(lr)`` decays slower than the cosine, and won on the proxy).
     """
 
     suite: str | tuple = "cpu"
@@ -72,6 +81,8 @@ class EvaluatorConfig:
     reference: str = "adamw"
     step_size: str = "tuned"
     tune_seeds: int = 1
+    sign_flips: bool = True
+    schedule_input: bool = False
 
     def __post_init__(self):
         if not self.seeds:
@@ -85,6 +96,16 @@ class EvaluatorConfig:
                              f"not {self.step_size!r}")
         if not 1 <= self.tune_seeds:
             raise ValueError("tune_seeds must be >= 1")
+
+
+class TunedLosses(NamedTuple):
+    """What :meth:`SuiteEvaluator.tuned_losses` returns (see there)."""
+
+    losses: dict
+    multipliers: dict
+    seconds: np.ndarray
+    runs: np.ndarray
+    stopped: frozenset = frozenset()
 
 
 class Evaluation(NamedTuple):
@@ -178,7 +199,8 @@ class SuiteEvaluator:
         def losses(batch, step_scales, seeds):
             self.compilations += 1  # runs once per trace, i.e. per compilation
             return program_losses(task, batch, seeds, self.config.num_state_slots,
-                                  self.program_axis, step_scales)
+                                  self.program_axis, step_scales, self.config.sign_flips,
+                                  self.config.schedule_input)
         return losses
 
     def _encode(self, programs: Sequence[Program]) -> EncodedBatch:
@@ -232,7 +254,8 @@ class SuiteEvaluator:
                 for label in self.tasks}, seconds
 
     def tuned_losses(self, programs: Sequence[Program], centres: Sequence[dict] | None = None,
-                     on_round=None) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+                     on_round=None, hurdles: Sequence[float | None] | None = None
+                     ) -> "TunedLosses":
         """Each program at its best multiplier per task.
 
         Args:
@@ -242,46 +265,77 @@ class SuiteEvaluator:
                 the given ones, or at 1.
             on_round: called as ``on_round(task, round, rows)`` before each round of
                 probes (for progress on long evaluations).
+            hurdles: per program, a fitness or None. A program with a hurdle is first
+                trained at its centre on the tuning seeds, every task; when its suite
+                fitness there is below the hurdle, its searches stop (it is scored
+                there: :attr:`TunedLosses.stopped`), else they go on from that probe.
 
         Returns:
-            ``(losses, multipliers, seconds, runs)``: per-seed losses ``{task: (programs,
-            seeds)}`` at the multiplier found (NaN where every multiplier blew up),
-            ``{task: [multiplier or None]}``, seconds per program, and training runs per
-            program in plain evaluations.
+            :class:`TunedLosses`: per-seed losses ``{task: (programs, seeds)}`` at the
+            multiplier found (NaN where every multiplier blew up, and on the seeds a
+            stopped program did not train), ``{task: [multiplier or None]}``, seconds
+            and training runs (in plain evaluations) per program, the stopped programs.
         """
         encoded = self._encode(programs)
         count, seeds = len(programs), len(self.config.seeds)
         tune = len(self._seeds["tune"])
         seconds, runs = np.zeros(count), np.zeros(count)
         centres = list(centres) if centres is not None else [None] * count
+        searches = {label: [StepSizeSearch(centre_for(centres[i], label)) for i in range(count)]
+                    for label in self.tasks}
+        per_seed = {label: {} for label in self.tasks}  # (program, grid index) -> losses
+        stopped = set()
+        if hurdles is not None and any(h is not None for h in hurdles):
+            stopped = self._hurdle(encoded, searches, per_seed, list(hurdles), seconds, runs)
         losses, multipliers = {}, {}
         for label in self.tasks:
-            searches = [StepSizeSearch(centre_for(centres[i], label)) for i in range(count)]
-            per_seed = {}  # (program, grid index) -> losses on the tuning seeds
             for round_index in itertools.count(1):
-                rows = [(i, s) for i, search in enumerate(searches) for s in search.probes()]
+                rows = [(i, s) for i, search in enumerate(searches[label])
+                        for s in search.probes()]
                 if not rows:
                     break
                 if on_round is not None:
                     on_round(label, round_index, len(rows))
                 out = self._run(label, encoded, rows, "tune", seconds)
                 for (i, s), values in zip(rows, out):
-                    per_seed[i, grid_index(s)] = values
+                    per_seed[label][i, grid_index(s)] = values
                     runs[i] += tune / seeds / len(self.tasks)
-                    searches[i].record(s, _mean_loss(values))
+                    searches[label][i].record(s, _mean_loss(values))
             table = np.full((count, seeds), np.nan)
-            for i, search in enumerate(searches):
+            for i, search in enumerate(searches[label]):
                 if search.best is not None:
-                    table[i, :tune] = per_seed[i, search.best_index]
-            found = [i for i, search in enumerate(searches) if search.best is not None]
+                    table[i, :tune] = per_seed[label][i, search.best_index]
+            found = [i for i, search in enumerate(searches[label])
+                     if search.best is not None and i not in stopped]
             if "rest" in self._seeds and found:
-                rows = [(i, searches[i].best) for i in found]
+                rows = [(i, searches[label][i].best) for i in found]
                 table[found, tune:] = self._run(label, encoded, rows, "rest", seconds)
                 for i in found:
                     runs[i] += (seeds - tune) / seeds / len(self.tasks)
             losses[label] = table
-            multipliers[label] = [search.best for search in searches]
-        return losses, multipliers, seconds, runs
+            multipliers[label] = [search.best for search in searches[label]]
+        return TunedLosses(losses, multipliers, seconds, runs, frozenset(stopped))
+
+    def _hurdle(self, encoded, searches, per_seed, hurdles, seconds, runs) -> set[int]:
+        """Train each program with a hurdle at its centre (tuning seeds, every task);
+        stop the searches of those whose suite fitness there is below their hurdle."""
+        reference = self.reference_losses()
+        tune, seeds = len(self._seeds["tune"]), len(self.config.seeds)
+        hurdled = [i for i, hurdle in enumerate(hurdles) if hurdle is not None]
+        fitness = {i: [] for i in hurdled}
+        for label in self.tasks:
+            rows = [(i, grid_value(searches[label][i].centre)) for i in hurdled]
+            out = self._run(label, encoded, rows, "tune", seconds)
+            for (i, s), values in zip(rows, out):
+                per_seed[label][i, grid_index(s)] = values
+                runs[i] += tune / seeds / len(self.tasks)
+                searches[label][i].record(s, _mean_loss(values))
+                fitness[i].append(task_fitness(values, reference[label][:tune])[0])
+        stopped = {i for i in hurdled if suite_fitness(fitness[i]) < hurdles[i]}
+        for i in stopped:
+            for label in self.tasks:
+                searches[label][i].stop()
+        return stopped
 
     def reference_losses(self) -> dict:
         """Per-seed losses of the reference program (the AdamW warm start), computed once;
@@ -289,7 +343,7 @@ class SuiteEvaluator:
         if self._reference is None:
             program = load_seed(self.config.reference)
             if self.tuned:
-                losses, multipliers, _, _ = self.tuned_losses([program])
+                losses, multipliers = self.tuned_losses([program])[:2]
                 self.reference_multipliers = {label: m[0] for label, m in multipliers.items()}
             else:
                 losses, _ = self.task_losses([program])
@@ -297,41 +351,59 @@ class SuiteEvaluator:
             self._reference = {label: values[0] for label, values in losses.items()}
         return self._reference
 
-    def evaluate(self, programs: Sequence[Program], centres: Sequence[dict] | None = None
-                 ) -> list[Evaluation]:
+    def evaluate(self, programs: Sequence[Program], centres: Sequence[dict] | None = None,
+                 hurdles: Sequence[float | None] | None = None) -> list[Evaluation]:
         """Fitness and losses of each program; a blow-up is a result, not an exception.
 
         ``centres``: per program, where its step-size searches start (its parent's
-        multipliers); ignored when the step size is fixed.
+        multipliers); ``hurdles``: per program, a fitness it must reach at its centre
+        on the tuning seeds to be tuned (see :meth:`tuned_losses`); a program stopped
+        there is scored on those seeds at its centre, and its ``reason`` says so. Both
+        are ignored when the step size is fixed.
         """
+        stopped = frozenset()
         if self.tuned:
-            losses, multipliers, seconds, runs = self.tuned_losses(programs, centres)
+            losses, multipliers, seconds, runs, stopped = self.tuned_losses(
+                programs, centres, hurdles=hurdles)
         else:
             losses, seconds = self.task_losses(programs)
             multipliers = {label: [1.0] * len(programs) for label in self.tasks}
             runs = np.ones(len(programs))
-        return [self.evaluate_losses({label: losses[label][row] for label in self.tasks},
+        tune = len(self._seeds["tune"])
+        return [self.evaluate_losses({label: losses[label][row][:tune] if row in stopped
+                                      else losses[label][row] for label in self.tasks},
                                      seconds=float(seconds[row]), runs=float(runs[row]),
                                      multipliers={label: multipliers[label][row]
-                                                  for label in self.tasks})
+                                                  for label in self.tasks},
+                                     hurdle=hurdles[row] if row in stopped else None)
                 for row in range(len(programs))]
 
     def evaluate_losses(self, losses: dict, seconds: float = 0.0, runs: float = 1.0,
-                        multipliers: dict | None = None) -> Evaluation:
-        """The :class:`Evaluation` of one program from its per-seed losses per task."""
+                        multipliers: dict | None = None, hurdle: float | None = None
+                        ) -> Evaluation:
+        """The :class:`Evaluation` of one program from its per-seed losses per task (the
+        leading seeds of the config; the reference is taken on the same ones).
+        ``hurdle``: the hurdle the program stopped at, if it did."""
         reference = self.reference_losses()
         per_task, reasons, task_losses = {}, [], {}
         for label in self.tasks:
-            fitness, reason = task_fitness(losses[label], reference[label])
+            values = np.asarray(losses[label])
+            fitness, reason = task_fitness(values, reference[label][:values.size])
             per_task[label] = fitness
             task_losses[label] = float(np.mean(losses[label]))
             if reason:
                 reasons.append(f"{label}: {reason}")
         total = suite_fitness(list(per_task.values()))
+        if hurdle is not None and not reasons:
+            seeds = np.asarray(next(iter(losses.values()))).size
+            note = (f"stopped at the hurdle: {total:+.4f} at its centre on {seeds} seed(s), "
+                    f"below {hurdle:+.4f}")
+        else:
+            note = "; ".join(reasons) or None
         return Evaluation(
             fitness=WORST_FITNESS if reasons else total, losses=task_losses,
             task_fitness=per_task, status="failed" if reasons else "ok",
-            reason="; ".join(reasons) or None, seconds=seconds,
+            reason=note, seconds=seconds,
             multipliers=multipliers or {label: 1.0 for label in self.tasks}, runs=runs)
 
 def centre_for(centres: dict | None, label: str) -> float:

@@ -27,20 +27,49 @@ import jax
 import jax.numpy as jnp
 
 
-def run_training(task, update_fn, init_state_fn, seed):
+def sign_flips(params, seed):
+    """A random sign (+1 or -1) per parameter coordinate, drawn from ``seed``.
+
+    >>> flips = sign_flips({"w": jnp.zeros(1000)}, 0)["w"]
+    >>> sorted(set(flips.tolist())), bool(abs(float(flips.mean())) < 0.1)
+    ([-1.0, 1.0], True)
+    """
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5191)
+    leaves, treedef = jax.tree.flatten(params)
+    keys = jax.random.split(key, len(leaves))
+    return jax.tree.unflatten(treedef, [
+        jax.random.rademacher(k, leaf.shape, jnp.float32).astype(leaf.dtype)
+        for k, leaf in zip(keys, leaves)])
+
+
+def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False):
     """Train once; return ``(final validation loss, training loss per step)``.
 
     The seed (a Python int or a traced integer) makes two keys: one initialises the
     parameters, the other names the data stream, so optimizers compared on the same seed
     start from the same weights and see the same batches.
+
+    ``flip_signs``: the optimizer sees the parameters in coordinates whose signs are
+    flipped at random (:func:`sign_flips`, per seed): it is given ``D w`` and ``D g``
+    and its update ``u`` moves the parameters by ``D u``. An optimizer that commutes with
+    sign flips (``u(-w, -g, -s) = -u(w, g, s)``: SGD, Adam, Lion, every odd elementwise
+    update) trains as without them (bit for bit for Lion and AdamW; others can differ in
+    float rounding where XLA fuses the flips into their arithmetic); one that does not (a
+    constant drift, ``log |g|``) can no longer exploit which sign a task's parameters
+    prefer.
     """
     k_init, k_data = jax.random.split(jax.random.PRNGKey(seed))
     params = task.init(k_init)
+    flips = sign_flips(params, seed) if flip_signs else None
+
+    def flipped(tree):
+        return tree if flips is None else jax.tree.map(lambda d, x: d * x, flips, tree)
 
     def step(carry, i):
         params, state, finite = carry
         loss, grads = jax.value_and_grad(task.loss)(params, task.batch(k_data, i))
-        updates, state = update_fn(grads, state, params, task.schedule(i))
+        updates, state = update_fn(flipped(grads), state, flipped(params), task.schedule(i))
+        updates = flipped(updates)
         params = jax.tree.map(lambda p, u: (p - u).astype(p.dtype), params, updates)
         return (params, state, finite & jnp.isfinite(loss)), loss
 
@@ -50,9 +79,9 @@ def run_training(task, update_fn, init_state_fn, seed):
     return jnp.where(finite, val, jnp.nan), losses
 
 
-def final_val_loss(task, update_fn, init_state_fn, seed):
+def final_val_loss(task, update_fn, init_state_fn, seed, flip_signs: bool = False):
     """The validation loss after training (NaN if any training loss was non-finite)."""
-    return run_training(task, update_fn, init_state_fn, seed)[0]
+    return run_training(task, update_fn, init_state_fn, seed, flip_signs)[0]
 
 
 @partial(jax.jit, static_argnums=(0, 1, 2))

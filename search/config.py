@@ -63,6 +63,8 @@ class EvaluatorSettings:
     program_axis: typing.Optional[str] = None
     step_size: str = "tuned"
     tune_seeds: int = 1
+    sign_flips: bool = True
+    schedule_input: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,20 @@ class RaySettings:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """One search job."""
+    """One search job.
+
+    ``hurdle_margin`` (tuned step size only; null: off): a child is first trained once,
+    on the tuning seeds at its parent's step size per unit of update; when its fitness
+    there is more than the margin below its parent's, it is scored there and not tuned
+    (AutoML-Zero's hurdle: most children are much worse than their parents).
+    """
 
     seed: int = 0
     warm_start: str = "adamw"
     population_size: int = 20
     tournament_size: int = 5
     islands: int = 1
+    hurdle_margin: typing.Optional[float] = None
     mutation: MutationSettings = field(default_factory=MutationSettings)
     restart: RestartSettings = field(default_factory=RestartSettings)
     evaluator: EvaluatorSettings = field(default_factory=EvaluatorSettings)
@@ -136,6 +145,7 @@ _CHECKS = {
     "population_size": (lambda v: v >= 2, "an integer >= 2"),
     "tournament_size": (lambda v: v >= 1, "an integer >= 1"),
     "islands": (lambda v: v >= 1, "an integer >= 1"),
+    "hurdle_margin": (lambda v: v is None or v >= 0, "a number >= 0 or null"),
     "mutation.insert": (lambda v: v >= 0, ">= 0"),
     "mutation.delete": (lambda v: v >= 0, ">= 0"),
     "mutation.modify": (lambda v: v >= 0, ">= 0"),

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import random
 import signal
 import time
@@ -270,9 +271,21 @@ class Search:
             self._join(island, member)
 
     def _submit(self, kind, entries, index, actor):
+        hurdles = [self._hurdle(kind, pid) for _, pid, _ in entries]
         future = actor.evaluate.remote(kind, [source for _, _, source in entries],
-                                       [self._centre(kind, pid) for _, pid, _ in entries])
+                                       [self._centre(kind, pid) for _, pid, _ in entries],
+                                       hurdles if any(h is not None for h in hurdles) else None)
         self.jobs[future] = Job(kind, entries, index)
+
+    def _hurdle(self, kind: str, pid: int) -> float | None:
+        """The fitness a child must reach at its parent's step size to be tuned: its
+        parent's minus ``hurdle_margin``; None (no hurdle) when off or parentless."""
+        margin = self.config.hurdle_margin
+        if margin is None or kind != PROXY or self.config.evaluator.step_size != "tuned":
+            return None
+        parent = self.store.program(pid)["parent"]
+        fitness = None if parent is None else self.store.program(parent)["fitness"]
+        return None if fitness is None else fitness - margin
 
     def _centre(self, kind: str, pid: int) -> dict | None:
         """Where a program's step-size searches start: for the proxy suite its parent's
@@ -282,8 +295,18 @@ class Search:
             return None
         if kind == META:
             return self.store.multipliers(pid)
-        parent = self.store.program(pid)["parent"]
-        return None if parent is None else self.store.multipliers(parent)
+        child = self.store.program(pid)
+        if child["parent"] is None:
+            return None
+        centres = self.store.multipliers(child["parent"])
+        if centres is None or self.config.hurdle_margin is None:
+            return centres
+        # With a hurdle, a child starts at its parent's step per unit of update.
+        scales = self.store.program(child["parent"])["update_scale"], child["update_scale"]
+        if not all(scale and math.isfinite(scale) and scale > 0 for scale in scales):
+            return centres
+        ratio = scales[0] / scales[1]
+        return {task: None if m is None else m * ratio for task, m in centres.items()}
 
     def _submit_meta(self, index, actor):
         entries = [self.meta_pending.pop() for _ in range(

@@ -248,7 +248,7 @@ def markdown_table(summary: dict) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(summary)]
     lines += ["", overall_line(summary)]
     for run in summary["runs"]:
-        if run.get("found"):
+        if run.get("found") and "simplified" in run:
             lines += ["", f"seed {run['seed']}: program {run['program']} "
                           f"({run.get('kind')}), simplified ({run['simplified']['kind']}):",
                       "```python", run["simplified"]["source"].rstrip(), "```"]

@@ -71,7 +71,8 @@ class EvaluatorWorker:
     ``fitness``, ``losses``, ``task_fitness``, ``status``, ``reason``, ``seconds``,
     ``multipliers`` and ``runs``. ``suite_kind`` is ``"proxy"`` or ``"meta"``; each suite
     compiles on first use. ``centres`` (per program, ``{task: multiplier}`` or None) say
-    where each step-size search starts.
+    where each step-size search starts, ``hurdles`` (per program, a fitness or None) the
+    fitness it must reach there to be tuned.
     """
 
     def __init__(self, evaluator: dict, meta_suite: str, name: str):
@@ -91,12 +92,12 @@ class EvaluatorWorker:
             self.evaluators[kind] = SuiteEvaluator(EvaluatorConfig(**settings))
         return self.evaluators[kind]
 
-    def evaluate(self, kind: str, sources: list[str], centres: list | None = None
-                 ) -> tuple[str, list[dict]]:
+    def evaluate(self, kind: str, sources: list[str], centres: list | None = None,
+                 hurdles: list | None = None) -> tuple[str, list[dict]]:
         from programs.parser import parse
 
         programs = [parse(source) for source in sources]
-        results = self._evaluator(kind).evaluate(programs, centres)
+        results = self._evaluator(kind).evaluate(programs, centres, hurdles)
         return self.name, [result._asdict() for result in results]
 
     def warm_up(self) -> str:
@@ -133,6 +134,8 @@ def start_actors(config, count: int | None = None, prefix: str = "actor"):
     evaluator = {"suite": settings.suite, "seeds": list(settings.seeds),
                  "batch_size": settings.batch_size, "max_length": settings.max_length,
                  "device": settings.device, "program_axis": settings.program_axis,
-                 "step_size": settings.step_size, "tune_seeds": settings.tune_seeds}
+                 "step_size": settings.step_size, "tune_seeds": settings.tune_seeds,
+                 "sign_flips": settings.sign_flips,
+                 "schedule_input": settings.schedule_input}
     return plan, [make_actor(plan, evaluator, config.meta_validation.suite, f"{prefix}-{i}")
                   for i in range(plan.count)]

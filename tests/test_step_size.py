@@ -206,3 +206,27 @@ def test_exported_module_applies_the_recommended_multiplier(tmp_path):
     plain, _ = modules["plain"].step(w, g, modules["plain"].init_state(w))
     tuned, _ = modules["tuned"].step(w, g, modules["tuned"].init_state(w))
     np.testing.assert_allclose(tuned, 4.0 * plain, rtol=1e-6)
+
+
+def test_a_program_over_its_hurdle_is_scored_as_without_one(tuned):
+    (task,) = tuned.tasks
+    plain = tuned.evaluate([lion_with_step(0.0625)], [{task: 2.0}])[0]
+    hurdled = tuned.evaluate([lion_with_step(0.0625)], [{task: 2.0}],
+                             hurdles=[plain.fitness - 1.0])[0]
+    # The hurdle's probe is the search's first probe, not a rerun (wall time aside).
+    assert hurdled._replace(seconds=0) == plain._replace(seconds=0)
+
+
+def test_a_program_under_its_hurdle_stops_there_on_the_tuning_seed(tuned):
+    (task,) = tuned.tasks
+    sgd, lion = load_seed("sgd"), lion_with_step(0.0625)
+    plain = tuned.evaluate([sgd, lion], [{task: 1.0}, {task: 2.0}])
+    stopped, passed = tuned.evaluate([sgd, lion], [{task: 1.0}, {task: 2.0}],
+                                     hurdles=[plain[0].fitness + 5.0, plain[1].fitness - 1.0])
+    assert passed._replace(seconds=0) == plain[1]._replace(seconds=0)  # per program
+    assert stopped.status == "ok" and stopped.reason.startswith("stopped at the hurdle")
+    assert stopped.multipliers == {task: 1.0} and stopped.runs == 0.5  # 1 run of 1 seed of 2
+    # Scored on seed 0 at its centre, against the reference on seed 0.
+    reference = tuned.reference_losses()[task][0]
+    assert stopped.fitness == pytest.approx(math.log(reference / stopped.losses[task]))
+    assert stopped.fitness < plain[0].fitness + 5.0

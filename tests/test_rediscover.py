@@ -1,0 +1,148 @@
+"""`lion-search rediscover`: the table and JSON, growing and resuming an experiment after
+a kill, and bad input. The searches are slow (each starts Ray and compiles the smoke
+task); they run in CI all the same."""
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from search.cli import main
+from search.config import config_to_dict, load_config
+from search.rediscover import summarize
+from tests.test_search_e2e import lion_search, query, wait_for
+
+# Lion's core with a clip on the step: Lion-family from the first evaluation, and the
+# measured simplification can strip the clip (sign(c) clipped at 0.5 is 0.5 sign(c)).
+LION_WITH_A_CLIP = """def train(w, g, m, v, lr):
+    c = interp(g, m, 0.9)
+    s = sign(c)
+    s = clip(s, 0.5)
+    d = w * 0.1
+    s = s + d
+    lr = lr * 0.0001
+    u = s * lr
+    m = interp(g, m, 0.99)
+    return u, m, v
+"""
+
+
+def write_config(tmp_path, warm_start="adamw", budget=60):
+    path = tmp_path / "rediscover.yaml"
+    path.write_text(f"""warm_start: {warm_start}
+population_size: 8
+tournament_size: 3
+evaluator: {{suite: mlp, seeds: [0, 1], batch_size: 2}}
+meta_validation: {{suite: mlp@meta10, every: 0}}
+stop: {{time_limit_s: {budget}}}
+checkpoint_every_s: 1
+""")
+    return path
+
+
+def run_cli(*args, timeout=600):
+    done = subprocess.run([sys.executable, "-m", "search.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.slow
+def test_found_at_once_with_its_simplified_form_then_one_more_seed(tmp_path):
+    warm = tmp_path / "lion_clip.py"
+    warm.write_text(LION_WITH_A_CLIP)
+    config, out = write_config(tmp_path, warm_start=warm), tmp_path / "exp"
+    code, stdout, stderr = run_cli("rediscover", config, "--seeds", 1, "--out", out,
+                                   "--simplify-suite", "mlp", "--json")
+    assert code == 0, stderr
+    last = json.loads(stdout.strip().splitlines()[-1])
+    assert (last["seeds"], last["found"], last["rate"]) == (1, 1, 1.0)
+    run = last["runs"][0]
+    assert run["kind"] == "Lion core with extras" and run["evaluations_to_lion"] == 1
+    assert (run["b1"], run["b2"]) == (0.9, 0.99) and run["weight_decay"] == 0.1
+    assert run["simplified"]["kind"] == "Lion" and "clip" not in run["simplified"]["source"]
+    assert run["simplified"]["measured_evaluations"] > 0
+    assert run["stopped"] == "found a Lion-family program"
+    assert "rediscovery" in stdout and "found 1 of 1 (rate 100%)" in stdout
+    assert "Lion core with extras" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["median_time_to_lion_s"] == run["time_to_lion_s"]
+    assert "| seed |" in (out / "summary.md").read_text()
+
+    # Resuming with more seeds runs only the new one; the first is not redone.
+    before = (out / "seed-0" / "result.json").read_text()
+    code, stdout, stderr = run_cli("rediscover", config, "--seeds", 2, "--out", out,
+                                   "--simplify-suite", "mlp", "--resume", "--json")
+    assert code == 0, stderr
+    last = json.loads(stdout.strip().splitlines()[-1])
+    assert (last["seeds"], last["found"]) == (2, 2)
+    assert (out / "seed-0" / "result.json").read_text() == before
+    assert "seed 0: starting" not in stdout and "seed 1: starting" in stdout
+
+
+@pytest.mark.slow
+def test_killed_experiment_resumes_with_nothing_lost(tmp_path):
+    config, out = write_config(tmp_path, budget=25), tmp_path / "exp"
+    run = lion_search("rediscover", str(config), "--seeds", "2", "--out", str(out),
+                      "--simplify-suite", "none", "--json")
+    wait_for(out / "seed-0", "SELECT COUNT(*) FROM evaluations", 4)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=60)
+    before = query(out / "seed-0", "SELECT fingerprint, fitness FROM evaluations")
+    assert before and not (out / "summary.json").exists()
+    assert not (out / "seed-0" / "result.json").exists()  # it was still searching
+
+    code, stdout, stderr = run_cli("rediscover", config, "--seeds", 2, "--out", out,
+                                   "--simplify-suite", "none", "--resume", "--json")
+    assert code == 0, stderr
+    assert "seed 0: resuming" in stdout
+    after = query(out / "seed-0", "SELECT fingerprint, fitness FROM evaluations")
+    assert set(before) <= set(after) and len(after) > len(before)
+    last = json.loads(stdout.strip().splitlines()[-1])
+    assert (last["seeds"], last["found"], last["rate"]) == (2, 0, 0.0)
+    for row in last["runs"]:
+        assert row["stopped"] == "time limit" and row["elapsed_s"] >= 25
+        assert row["best"]["source"].startswith("def train(")
+    assert "found 0 of 2 (rate 0%); median time-to-Lion > 25 s" in stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seeds", "0"], "--seeds must be >= 1"),
+    (["--seeds", "1", "--set", "populaton_size=3"], "unknown key 'populaton_size'"),
+    (["--seeds", "1", "--set", "stop.time_limit_s=null"], "no time budget"),
+    (["--seeds", "1", "--simplify-suite", "nosuch"], "--simplify-suite: unknown"),
+    (["--seeds", "1", "--set", "warm_start=nosuch.py"], "nosuch.py"),
+    (["--seeds", "1", "--resume"], "not a rediscovery experiment"),
+])
+def test_bad_input_is_one_line_and_creates_nothing(tmp_path, capsys, args, message):
+    config = write_config(tmp_path)
+    status = main(["rediscover", str(config), "--out", str(tmp_path / "exp"), *args])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "exp").exists()
+
+
+def test_an_experiment_resumes_only_with_its_own_config(tmp_path, capsys):
+    config, out = write_config(tmp_path), tmp_path / "exp"
+    out.mkdir()
+    other = config_to_dict(load_config(config, ["population_size=99"]))
+    (out / "rediscover.json").write_text(json.dumps({
+        "config_file": "old.yaml", "seeds": 1, "budget_s": 60, "simplify_suite": None,
+        "config": other}))
+    assert main(["rediscover", str(config), "--seeds", "1", "--out", str(out),
+                 "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "'population_size' differs" in err and "old.yaml" in err
+    assert main(["rediscover", str(config), "--seeds", "1", "--out", str(out)]) == 2
+    assert "already holds a rediscovery experiment" in capsys.readouterr().err
+
+
+def test_summary_counts_unfound_seeds_as_never():
+    runs = [{"seed": 0, "found": True, "time_to_lion_s": 10.0, "evaluations_to_lion": 5},
+            {"seed": 1, "found": False}, {"seed": 2, "found": False}]
+    summary = summarize(runs)
+    assert (summary["found"], summary["rate"]) == (1, 1 / 3)
+    assert summary["median_time_to_lion_s"] is None  # fewer than half found Lion
+    assert summarize(runs[:2])["median_time_to_lion_s"] is None
+    assert summarize(runs[:1])["median_evaluations_to_lion"] == 5
