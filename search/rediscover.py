@@ -144,6 +144,11 @@ def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | N
             result["best"] = {"program": top[0]["program"], "fitness": top[0]["fitness"],
                               "source": store.program(top[0]["program"])["source"]}
         if first is None:
+            if top:
+                from programs.simplify import simplify
+
+                best = simplify(parse(result["best"]["source"])).program
+                result["best"]["simplified"] = to_source(best)
             return result
         row = store.program(first["program"])
         centres = store.multipliers(first["program"])

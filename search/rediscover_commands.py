@@ -252,6 +252,11 @@ def markdown_table(summary: dict) -> str:
             lines += ["", f"seed {run['seed']}: program {run['program']} "
                           f"({run.get('kind')}), simplified ({run['simplified']['kind']}):",
                       "```python", run["simplified"]["source"].rstrip(), "```"]
+        elif not run.get("found") and "simplified" in run.get("best", {}):
+            best = run["best"]
+            lines += ["", f"seed {run['seed']}: no Lion; its best, program {best['program']} "
+                          f"(fitness {best['fitness']:+.4f}), simplified:",
+                      "```python", best["simplified"].rstrip(), "```"]
     return "\n".join(lines)
 
 

@@ -115,6 +115,24 @@ def test_small_search_beats_its_weak_seed(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_search_with_a_hurdle_stops_most_children_there(tmp_path):
+    config = write_config(tmp_path, 60, extra="hurdle_margin: 0.0\n")
+    run = lion_search("run", str(config), "--out", str(tmp_path / "run"))
+    out, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, out
+    assert_consistent(tmp_path / "run", 60)
+    rows = query(tmp_path / "run", "SELECT e.reason, e.runs, e.fitness, q.fitness FROM "
+                                   "evaluations e JOIN programs p ON p.id = e.program "
+                                   "JOIN programs q ON q.id = p.parent "
+                                   "WHERE e.suite = 'proxy' AND e.status = 'ok'")
+    stopped = [r for r in rows if (r[0] or "").startswith("stopped at the hurdle")]
+    tuned = [r for r in rows if r[0] is None]
+    assert stopped and tuned  # children worse than their parent at its step stop there
+    assert all(runs == 1.0 and fitness < parent for _, runs, fitness, parent in stopped)
+    assert all(runs > 1 for _, runs, _, _ in tuned)  # the others were tuned as before
+
+
+@pytest.mark.slow
 def test_controller_interrupted_then_killed_with_sigkill_resumes(tmp_path):
     config = write_config(tmp_path, 300)
     run_dir = tmp_path / "run"
