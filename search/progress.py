@@ -1,6 +1,6 @@
 """Live progress of a search: a rich table on a terminal, a plain line elsewhere.
 
-Shows programs/s and evaluations/s (since the previous update), the cache-hit rate, the
+Shows programs/s and evaluations/s (over the last 30 s), the cache-hit rate, the
 best fitness per island and the current best program.
 
 Example:
@@ -13,8 +13,11 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import sys
 import time
+
+RATE_WINDOW_S = 30.0
 
 
 def format_line(snapshot: dict, programs_per_s: float, evaluations_per_s: float) -> str:
@@ -39,7 +42,7 @@ class Progress:
         self.live = None
         self.plain_every_s = plain_every_s
         self.last_plain = 0.0
-        self.previous = None
+        self.history = collections.deque()
         if self.stream.isatty():
             from rich.live import Live
 
@@ -47,15 +50,19 @@ class Progress:
             self.live.start()
 
     def _rates(self, snapshot: dict) -> tuple[float, float]:
+        """Programs/s and evaluations/s over the last :data:`RATE_WINDOW_S` seconds (or
+        since the first update): evaluations land in batches, so a rate over the last
+        update alone reads 0 between them."""
         now = time.monotonic()
-        if self.previous is None:
-            self.previous = (now, snapshot)
+        self.history.append((now, snapshot["programs"], snapshot["evaluations"]))
+        while len(self.history) > 2 and now - self.history[1][0] >= RATE_WINDOW_S:
+            self.history.popleft()
+        then, programs, evaluations = self.history[0]
+        span = now - then
+        if span <= 0:
             return 0.0, 0.0
-        then, before = self.previous
-        span = max(now - then, 1e-9)
-        self.previous = (now, snapshot)
-        return ((snapshot["programs"] - before["programs"]) / span,
-                (snapshot["evaluations"] - before["evaluations"]) / span)
+        return ((snapshot["programs"] - programs) / span,
+                (snapshot["evaluations"] - evaluations) / span)
 
     def update(self, snapshot: dict, store) -> None:
         programs_per_s, evaluations_per_s = self._rates(snapshot)

@@ -18,8 +18,12 @@ from search.workers import DeviceError, plan_actors
 # -- config ---------------------------------------------------------------------------
 
 def test_shipped_configs_load():
-    for name in ("quickstart", "rediscover", "gpu", "paper"):
-        load_config(f"configs/{name}.yaml")
+    from search.controller import warm_start_program
+
+    for name in ("quickstart", "rediscover", "gpu", "paper", "ladder/rung1",
+                 "ladder/rung2", "ladder/rung3"):
+        config = load_config(f"configs/{name}.yaml")
+        warm_start_program(config.warm_start, config.evaluator.max_length)
     paper = load_config("configs/paper.yaml")
     assert (paper.population_size, paper.tournament_size, paper.warm_start) == (1000, 2, "adamw")
     assert paper.restart.plateau > 0
@@ -39,6 +43,8 @@ def test_shipped_configs_load():
     ("evaluator: {max_length: 8}\nmutation: {max_length: 9}",
      "evaluator.max_length (8) must be >= mutation.max_length (9)"),
     ("mutation: 3", "mutation must be a mapping"),
+    ("hurdle_margin: -0.1", "hurdle_margin must be a number >= 0 or null"),
+    ("stop: {at_first_lion: 1}", "stop.at_first_lion: must be true or false"),
     ("[1, 2]", "must be a mapping"),
     ("a: [", "not valid YAML"),
 ])
@@ -264,3 +270,26 @@ def test_actor_plan_follows_the_evaluator_device():
     assert (on_cpu.count, on_cpu.num_gpus, on_cpu.env["JAX_PLATFORMS"]) == (16, 0.0, "cpu")
     with pytest.raises(DeviceError, match=r"'gpu' but the Ray cluster has no GPU \(CPU 2\)"):
         plan_actors({"CPU": 2.0, "memory": 1e9}, None, 1.0, device="gpu")
+
+
+def test_progress_rates_span_the_window_not_the_last_update(monkeypatch):
+    import io
+
+    from search import progress
+
+    clock = [0.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    stream = io.StringIO()
+    panel = progress.Progress(plain_every_s=0.0, stream=stream)
+    snapshot = dict(elapsed=0.0, programs=0, evaluations=0, cache_hit_rate=0.0,
+                    best_fitness=None, island_best=[], redundant_share=0.0)
+    for second, evaluations in [(0, 0), (2, 4), (4, 4), (6, 4), (8, 8)]:
+        clock[0] = float(second)
+        panel.update(dict(snapshot, elapsed=second, programs=5 * evaluations,
+                          evaluations=evaluations), store=None)
+    lines = stream.getvalue().splitlines()
+    # Evaluations land in batches of 4: between batches the rate is the window's, not 0.
+    assert "evaluations 4 (1.0/s)" in lines[2] and "evaluations 8 (1.0/s)" in lines[4]
+    clock[0] = 100.0  # the window slides: an old burst no longer counts
+    panel.update(dict(snapshot, elapsed=100, programs=40, evaluations=8), store=None)
+    assert "(0.0/s)" in stream.getvalue().splitlines()[-1]
