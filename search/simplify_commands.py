@@ -70,6 +70,13 @@ def simplify_report(result) -> dict:
     }
     if match is not None:
         report["constants"] = match.as_dict()
+    else:
+        from programs.lion_core import recognize_lion_core
+
+        core = recognize_lion_core(result.program)
+        report["lion_core"] = None if core is None else {
+            "b1": core.b1, "b2": core.b2, "weight_decay": core.weight_decay,
+            "extras": list(core.extras)}
     return report
 
 
@@ -104,6 +111,12 @@ def _text(name: str, result, report: dict) -> str:
     if report["is_lion"]:
         constants = ", ".join(f"{k}={v:g}" for k, v in report["constants"].items())
         lines.append(f"Lion-family: yes ({constants})")
+    elif report.get("lion_core"):
+        core = report["lion_core"]
+        decay = "-" if core["weight_decay"] is None else f"{core['weight_decay']:g}"
+        lines.append(f"Lion-family: Lion core with extras (b1={core['b1']:g}, "
+                     f"b2={core['b2']:g}, weight_decay={decay}); extras: "
+                     + "; ".join(core["extras"]))
     else:
         lines.append("Lion-family: no")
     if "evaluations" in report:

@@ -299,6 +299,21 @@ def test_simplify_command_text_and_errors(tmp_path, capsys):
     assert err.count("\n") == 1 and "unknown op 'frobnicate'" in err
 
 
+def test_simplify_command_reports_the_lion_core_with_its_extras(tmp_path, capsys):
+    path = tmp_path / "clipped.py"
+    path.write_text("def train(w, g, m, v, lr):\n    c = interp(g, m, 0.9)\n"
+                    "    s = sign(c)\n    s = clip(s, 0.5)\n    u = s * lr\n"
+                    "    m = interp(g, m, 0.99)\n    return u, m, v\n")
+    assert main(["simplify", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["is_lion"] is False and report["lion_core"]["b2"] == 0.99
+    assert main(["simplify", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Lion-family: Lion core with extras (b1=0.9, b2=0.99" in out and "Min(1/2" in out
+    assert main(["simplify", str(_seed_file("signum")), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["lion_core"] is None
+
+
 def _seed_file(name):
     from programs.seed_programs import seed_path
     return seed_path(name)
