@@ -175,7 +175,7 @@ def flat_optimizer(state_rows: int, flat_step):
 
 def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
                    program_axis: str = "map", step_scales=None, flip_signs: bool = False,
-                   schedule_input: bool = True):
+                   schedule_input: bool = True, scale_gradients: bool = False):
     """Validation losses ``(programs, seeds)`` of every program in ``batch`` on ``task``.
 
     Traceable (call it under ``jax.jit``). ``program_axis`` is ``"map"`` (programs one
@@ -183,7 +183,8 @@ def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
     once, every op computed and selected: for accelerators). ``step_scales`` (one per
     program, default 1) multiply each program's update. ``flip_signs``: train in
     randomly sign-flipped coordinates (see :func:`evaluators.training.run_training`);
-    ``schedule_input``: see :func:`program_optimizer`.
+    ``schedule_input``: see :func:`program_optimizer`; ``scale_gradients``: show the
+    programs the gradient at a scale drawn per seed (see ``run_training``).
     """
     from .training import final_val_loss
 
@@ -195,7 +196,7 @@ def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
         update_fn, init_state_fn = program_optimizer(program, num_state_slots, step_scale,
                                                      schedule_input)
         return jax.vmap(lambda seed: final_val_loss(task, update_fn, init_state_fn, seed,
-                                                     flip_signs))(seeds)
+                                                     flip_signs, scale_gradients))(seeds)
 
     if program_axis == "vmap":
         return jax.vmap(one_program)((batch, step_scales))

@@ -67,6 +67,7 @@ PANEL = (
     PanelEntry("quickstart_winner", False),
     PanelEntry("quickstart_v2_winner", False),
     PanelEntry("rung2_drift_winner", False),
+    PanelEntry("rung1_signum_plus_g", False),
 )
 LION = "lion"
 

@@ -69,6 +69,10 @@ class EvaluatorConfig:
             (:func:`evaluators.interpreter.program_optimizer`): the same for programs
             linear in ``lr`` (Lion, AdamW), and no program can win by reshaping the
             schedule (``sqrt(lr)`` decays slower than the cosine, and won on the proxy).
+        scale_gradients: programs see the gradient at a power of two drawn per seed
+            (:func:`evaluators.training.gradient_scale`, ``2 ** -6 .. 2 ** 6``):
+            programs invariant to the gradient's scale (Lion, signum, Adam) score as
+            without it; a mixture such as ``sign(m) + c g`` cannot be tuned to one scale.
     """
 
     suite: str | tuple = "cpu"
@@ -83,6 +87,7 @@ class EvaluatorConfig:
     tune_seeds: int = 1
     sign_flips: bool = True
     schedule_input: bool = False
+    scale_gradients: bool = True
 
     def __post_init__(self):
         if not self.seeds:
@@ -200,7 +205,7 @@ class SuiteEvaluator:
             self.compilations += 1  # runs once per trace, i.e. per compilation
             return program_losses(task, batch, seeds, self.config.num_state_slots,
                                   self.program_axis, step_scales, self.config.sign_flips,
-                                  self.config.schedule_input)
+                                  self.config.schedule_input, self.config.scale_gradients)
         return losses
 
     def _encode(self, programs: Sequence[Program]) -> EncodedBatch:

@@ -42,7 +42,26 @@ def sign_flips(params, seed):
         for k, leaf in zip(keys, leaves)])
 
 
-def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False):
+GRADIENT_SCALE_OCTAVES = 6
+"""How far :func:`gradient_scale` reaches: ``2 ** -6 .. 2 ** 6``."""
+
+
+def gradient_scale(seed):
+    """A power of two from ``2 ** -6`` to ``2 ** 6``, drawn from ``seed`` (log-uniform):
+    the scale the optimizer sees the gradient at, when scaled (see :func:`run_training`).
+
+    >>> sorted({float(gradient_scale(s)) for s in range(200)}) == [
+    ...     2.0 ** k for k in range(-GRADIENT_SCALE_OCTAVES, GRADIENT_SCALE_OCTAVES + 1)]
+    True
+    """
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5CA1E)
+    exponent = jax.random.randint(key, (), -GRADIENT_SCALE_OCTAVES,
+                                  GRADIENT_SCALE_OCTAVES + 1)
+    return jnp.exp2(exponent.astype(jnp.float32))
+
+
+def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False,
+                 scale_gradients: bool = False):
     """Train once; return ``(final validation loss, training loss per step)``.
 
     The seed (a Python int or a traced integer) makes two keys: one initialises the
@@ -57,10 +76,17 @@ def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False)
     float rounding where XLA fuses the flips into their arithmetic); one that does not (a
     constant drift, ``log |g|``) can no longer exploit which sign a task's parameters
     prefer.
+
+    ``scale_gradients``: the optimizer sees the gradient times a power of two drawn from
+    the seed (:func:`gradient_scale`), as if the loss were scaled. An optimizer invariant
+    to the gradient's scale (Lion, signum, Adam up to its epsilon) trains as without it
+    (a power of two scales floats exactly); one that mixes scales (``sign(m) + c g``) sees
+    a different mixture on every seed and cannot be tuned to one.
     """
     k_init, k_data = jax.random.split(jax.random.PRNGKey(seed))
     params = task.init(k_init)
     flips = sign_flips(params, seed) if flip_signs else None
+    scale = gradient_scale(seed) if scale_gradients else None
 
     def flipped(tree):
         return tree if flips is None else jax.tree.map(lambda d, x: d * x, flips, tree)
@@ -68,7 +94,8 @@ def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False)
     def step(carry, i):
         params, state, finite = carry
         loss, grads = jax.value_and_grad(task.loss)(params, task.batch(k_data, i))
-        updates, state = update_fn(flipped(grads), state, flipped(params), task.schedule(i))
+        seen = grads if scale is None else jax.tree.map(lambda x: x * scale, grads)
+        updates, state = update_fn(flipped(seen), state, flipped(params), task.schedule(i))
         updates = flipped(updates)
         params = jax.tree.map(lambda p, u: (p - u).astype(p.dtype), params, updates)
         return (params, state, finite & jnp.isfinite(loss)), loss
@@ -79,9 +106,11 @@ def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False)
     return jnp.where(finite, val, jnp.nan), losses
 
 
-def final_val_loss(task, update_fn, init_state_fn, seed, flip_signs: bool = False):
+def final_val_loss(task, update_fn, init_state_fn, seed, flip_signs: bool = False,
+                   scale_gradients: bool = False):
     """The validation loss after training (NaN if any training loss was non-finite)."""
-    return run_training(task, update_fn, init_state_fn, seed, flip_signs)[0]
+    return run_training(task, update_fn, init_state_fn, seed, flip_signs,
+                        scale_gradients)[0]
 
 
 @partial(jax.jit, static_argnums=(0, 1, 2))

@@ -65,6 +65,7 @@ class EvaluatorSettings:
     tune_seeds: int = 1
     sign_flips: bool = True
     schedule_input: bool = False
+    scale_gradients: bool = True
 
 
 @dataclass(frozen=True)

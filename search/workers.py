@@ -136,6 +136,7 @@ def start_actors(config, count: int | None = None, prefix: str = "actor"):
                  "device": settings.device, "program_axis": settings.program_axis,
                  "step_size": settings.step_size, "tune_seeds": settings.tune_seeds,
                  "sign_flips": settings.sign_flips,
-                 "schedule_input": settings.schedule_input}
+                 "schedule_input": settings.schedule_input,
+                 "scale_gradients": settings.scale_gradients}
     return plan, [make_actor(plan, evaluator, config.meta_validation.suite, f"{prefix}-{i}")
                   for i in range(plan.count)]

@@ -1,6 +1,7 @@
 """The proxy tasks judge the update rule, not a way around the task: random sign flips of
-the coordinates (a constant drift cannot pick the sign a task prefers) and the schedule
-applied outside the program (no program reshapes it). Neither changes Lion or AdamW."""
+the coordinates (a constant drift cannot pick the sign a task prefers), the schedule
+applied outside the program (no program reshapes it) and the gradient seen at a scale
+drawn per seed (no mixture of scales is tuned to one). None changes Lion."""
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +12,7 @@ from evaluators.encoding import encode_batch
 from evaluators.interpreter import program_losses
 from evaluators.suite import EvaluatorConfig, SuiteEvaluator
 from evaluators.tasks import get_task
-from evaluators.training import sign_flips
+from evaluators.training import gradient_scale, sign_flips
 from programs.seed_programs import load_seed
 from tests.conftest import program
 
@@ -41,10 +42,22 @@ def signum_scheduled(schedule: str):
     """)
 
 
-def losses(programs, flip_signs, schedule_input=True):
+MIXTURE = program("""
+    def train(w, g, m, v, lr):
+        m = interp(g, m, 0.9)
+        update = sign(m)
+        push = g * 2.0
+        update = update + push
+        lr = lr * 0.01
+        update = update * lr
+        return update, m, v
+""")
+
+
+def losses(programs, flip_signs, schedule_input=True, scale_gradients=False):
     batch = encode_batch(programs, 16, 2)
     run = jax.jit(lambda b: program_losses(TASK, b, SEEDS, 2, "map", None, flip_signs,
-                                           schedule_input))
+                                           schedule_input, scale_gradients))
     return np.asarray(run(batch))
 
 
@@ -75,11 +88,29 @@ def test_outside_the_program_the_schedule_cannot_be_reshaped():
     np.testing.assert_allclose(inside[2:], outside[2:], rtol=1e-4)
 
 
-@pytest.mark.parametrize("key", ["sign_flips", "schedule_input"])
+def test_gradient_scales_leave_scale_free_programs_and_change_a_mixture():
+    signum = program("""
+        def train(w, g, m, v, lr):
+            m = interp(g, m, 0.9)
+            update = sign(m)
+            lr = lr * 0.01
+            update = update * lr
+            return update, m, v
+    """)
+    programs = [load_seed("lion"), signum, load_seed("adamw"), MIXTURE]
+    plain, scaled = losses(programs, False), losses(programs, False, scale_gradients=True)
+    np.testing.assert_array_equal(plain[:2], scaled[:2])  # powers of two scale exactly
+    np.testing.assert_allclose(plain[2], scaled[2], rtol=1e-3)  # AdamW: its eps aside
+    assert np.all(np.abs(plain[3] - scaled[3]) > 1e-4)
+    assert len({float(gradient_scale(seed)) for seed in range(20)}) > 5
+
+
+@pytest.mark.parametrize("key", ["sign_flips", "schedule_input", "scale_gradients"])
 def test_the_evaluator_passes_its_settings_to_training(key):
     on = SuiteEvaluator(EvaluatorConfig(suite=(TASK,), seeds=(0,), batch_size=1,
                                         max_length=16, step_size="fixed", **{key: True}))
     off = SuiteEvaluator(EvaluatorConfig(suite=(TASK,), seeds=(0,), batch_size=1,
                                          max_length=16, step_size="fixed", **{key: False}))
-    changed = DRIFT if key == "sign_flips" else signum_scheduled("sqrt(lr)")
+    changed = {"sign_flips": DRIFT, "schedule_input": signum_scheduled("sqrt(lr)"),
+               "scale_gradients": MIXTURE}[key]
     assert on.evaluate([changed])[0].losses != off.evaluate([changed])[0].losses

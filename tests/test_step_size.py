@@ -113,9 +113,11 @@ def test_a_child_search_starts_at_its_parents_multiplier(tuned):
 
 def test_fixed_mode_reproduces_the_fitness_from_before_tuning():
     """Pinned: the numbers the evaluator gave before the step size was tuned (commit
-    fc2b1b0, this machine's XLA:CPU), on the mlp proxy with seeds 0 and 1."""
-    evaluator = SuiteEvaluator(EvaluatorConfig(suite="mlp", seeds=(0, 1), batch_size=2,
-                                               step_size="fixed"))
+    fc2b1b0, this machine's XLA:CPU), on the mlp proxy with seeds 0 and 1, with the
+    settings of that time (no sign flips or gradient scales, the schedule read)."""
+    evaluator = SuiteEvaluator(EvaluatorConfig(
+        suite="mlp", seeds=(0, 1), batch_size=2, step_size="fixed", sign_flips=False,
+        schedule_input=True, scale_gradients=False))
     lion, adam = evaluator.evaluate([load_seed("lion"), load_seed("adam")])
     assert lion.fitness == pytest.approx(-0.6101957990721398, rel=1e-9)
     assert adam.fitness == pytest.approx(0.001085848338710854, rel=1e-6)
