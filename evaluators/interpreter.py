@@ -184,7 +184,7 @@ def program_losses(task, batch: EncodedBatch, seeds, num_state_slots: int,
     program, default 1) multiply each program's update. ``flip_signs``: train in
     randomly sign-flipped coordinates (see :func:`evaluators.training.run_training`);
     ``schedule_input``: see :func:`program_optimizer`; ``scale_gradients``: show the
-    programs the gradient at a scale drawn per seed (see ``run_training``).
+    programs each tensor's gradient at a scale drawn per seed (see ``run_training``).
     """
     from .training import final_val_loss
 

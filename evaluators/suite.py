@@ -69,10 +69,11 @@ class EvaluatorConfig:
             (:func:`evaluators.interpreter.program_optimizer`): the same for programs
             linear in ``lr`` (Lion, AdamW), and no program can win by reshaping the
             schedule (``sqrt(lr)`` decays slower than the cosine, and won on the proxy).
-        scale_gradients: programs see the gradient at a power of two drawn per seed
-            (:func:`evaluators.training.gradient_scale`, ``2 ** -6 .. 2 ** 6``):
-            programs invariant to the gradient's scale (Lion, signum, Adam) score as
-            without it; a mixture such as ``sign(m) + c g`` cannot be tuned to one scale.
+        scale_gradients: programs see each parameter tensor's gradient at its own power
+            of two, drawn per seed (:func:`evaluators.training.gradient_scales`, ``2 **
+            -6 .. 2 ** 6``): elementwise programs invariant to the gradient's scale (Lion,
+            signum, Adam) score as without it; a mixture such as ``sign(m) + c g`` cannot
+            be tuned to one scale.
     """
 
     suite: str | tuple = "cpu"

@@ -43,21 +43,24 @@ def sign_flips(params, seed):
 
 
 GRADIENT_SCALE_OCTAVES = 6
-"""How far :func:`gradient_scale` reaches: ``2 ** -6 .. 2 ** 6``."""
+"""How far :func:`gradient_scales` reach: ``2 ** -6 .. 2 ** 6``."""
 
 
-def gradient_scale(seed):
-    """A power of two from ``2 ** -6`` to ``2 ** 6``, drawn from ``seed`` (log-uniform):
-    the scale the optimizer sees the gradient at, when scaled (see :func:`run_training`).
+def gradient_scales(params, seed):
+    """A power of two per parameter tensor, ``2 ** -6 .. 2 ** 6`` (log-uniform), drawn
+    from ``seed``: the scale the optimizer sees each tensor's gradient at, when scaled
+    (see :func:`run_training`).
 
-    >>> sorted({float(gradient_scale(s)) for s in range(200)}) == [
-    ...     2.0 ** k for k in range(-GRADIENT_SCALE_OCTAVES, GRADIENT_SCALE_OCTAVES + 1)]
-    True
+    >>> scales = gradient_scales({"a": jnp.zeros(3), "b": jnp.zeros(2), "c": 0.0}, 0)
+    >>> sorted(scales), all(float(jnp.log2(x)) % 1 == 0 for x in scales.values())
+    (['a', 'b', 'c'], True)
     """
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 0x5CA1E)
-    exponent = jax.random.randint(key, (), -GRADIENT_SCALE_OCTAVES,
-                                  GRADIENT_SCALE_OCTAVES + 1)
-    return jnp.exp2(exponent.astype(jnp.float32))
+    leaves, treedef = jax.tree.flatten(params)
+    exponents = jax.random.randint(key, (len(leaves),), -GRADIENT_SCALE_OCTAVES,
+                                   GRADIENT_SCALE_OCTAVES + 1)
+    scales = jnp.exp2(exponents.astype(jnp.float32))
+    return jax.tree.unflatten(treedef, [scales[i] for i in range(len(leaves))])
 
 
 def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False,
@@ -77,16 +80,17 @@ def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False,
     constant drift, ``log |g|``) can no longer exploit which sign a task's parameters
     prefer.
 
-    ``scale_gradients``: the optimizer sees the gradient times a power of two drawn from
-    the seed (:func:`gradient_scale`), as if the loss were scaled. An optimizer invariant
-    to the gradient's scale (Lion, signum, Adam up to its epsilon) trains as without it
-    (a power of two scales floats exactly); one that mixes scales (``sign(m) + c g``) sees
-    a different mixture on every seed and cannot be tuned to one.
+    ``scale_gradients``: the optimizer sees each parameter tensor's gradient times its
+    own power of two, drawn from the seed (:func:`gradient_scales`), as layers of other
+    parametrizations would give. An elementwise optimizer invariant to the gradient's
+    scale (Lion, signum, Adam up to its epsilon) trains as without it (a power of two
+    scales floats exactly); one that mixes scales (``sign(m) + c g``) meets a different
+    mixture in every layer of every run and no one multiplier suits them all.
     """
     k_init, k_data = jax.random.split(jax.random.PRNGKey(seed))
     params = task.init(k_init)
     flips = sign_flips(params, seed) if flip_signs else None
-    scale = gradient_scale(seed) if scale_gradients else None
+    scales = gradient_scales(params, seed) if scale_gradients else None
 
     def flipped(tree):
         return tree if flips is None else jax.tree.map(lambda d, x: d * x, flips, tree)
@@ -94,7 +98,7 @@ def run_training(task, update_fn, init_state_fn, seed, flip_signs: bool = False,
     def step(carry, i):
         params, state, finite = carry
         loss, grads = jax.value_and_grad(task.loss)(params, task.batch(k_data, i))
-        seen = grads if scale is None else jax.tree.map(lambda x: x * scale, grads)
+        seen = grads if scales is None else jax.tree.map(lambda c, x: c * x, scales, grads)
         updates, state = update_fn(flipped(seen), state, flipped(params), task.schedule(i))
         updates = flipped(updates)
         params = jax.tree.map(lambda p, u: (p - u).astype(p.dtype), params, updates)
