@@ -192,9 +192,11 @@ COLUMNS = ("seed", "outcome", "time to Lion", "evaluations", "b1", "b2", "decay"
 def table_rows(summary: dict) -> list[list[str]]:
     """One row of text cells per seed (see :data:`COLUMNS`).
 
-    >>> table_rows({"runs": [{"seed": 0, "found": False, "elapsed_s": 60.0,
-    ...                       "evaluations": 12, "best_fitness": 0.1}]})[0][:4]
-    ['0', 'not found (best +0.1000)', '> 60 s', '12']
+    >>> rows = table_rows({"runs": [{"seed": 0, "found": False, "elapsed_s": 60.0,
+    ...                              "evaluations": 12, "best_fitness": 0.1},
+    ...                             {"seed": 1, "found": False, "pending": True}]})
+    >>> rows[0][:4], rows[1][:3]
+    (['0', 'not found (best +0.1000)', '> 60 s', '12'], ['1', 'not started', '-'])
     """
     rows = []
     for run in summary["runs"]:
@@ -203,6 +205,8 @@ def table_rows(summary: dict) -> list[list[str]]:
             outcome = run.get("kind") or "Lion-family"
             time_text = f"{run['time_to_lion_s']:.0f} s"
             evaluations = str(run.get("evaluations_to_lion", "-"))
+        elif run.get("pending") and "elapsed_s" not in run:
+            outcome, time_text, evaluations = "not started", "-", "-"
         else:
             best = run.get("best_fitness")
             outcome = ("running" if run.get("pending") else "not found") + (
