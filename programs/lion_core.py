@@ -54,14 +54,11 @@ from dataclasses import asdict, dataclass
 import sympy
 
 from .algebra import G, LR, W, canonicalize, round_floats, to_sympy
-from .kinds import is_valid
 from .program import Program
-from .recognize import SAME_RATE, LionMatch, recognize_lion, tidy
-from .simplify import without_dead_slots
+from .recognize import SAME_RATE, LionMatch, recognize_lion, sign_candidate, tidy
 from .state_space import reduce_slots
 
 LION, CORE = "Lion", "Lion core with extras"
-_QUICK_OPS = frozenset({"sign", "div", "reciprocal"})
 _CORE = sympy.Symbol("sign(c)")
 _EMA = sympy.Symbol("s")
 
@@ -108,10 +105,8 @@ def is_lion_family(program: Program) -> bool:
 
 def recognize_lion_core(program: Program) -> FamilyMatch | None:
     """The Lion core of ``program`` with its extras (see the module), or None."""
-    if not is_valid(program):
-        return None
-    program = without_dead_slots(program)
-    if program.num_state_slots == 0 or not any(s.op in _QUICK_OPS for s in program.statements):
+    program = sign_candidate(program)
+    if program is None:
         return None
     try:
         symbolic = canonicalize(to_sympy(program))

@@ -119,12 +119,21 @@ def canonical_lion(b1: float, b2: float, weight_decay: float = 0.0,
         "    return update, momentum\n")
 
 
-def recognize_lion(program: Program) -> LionMatch | None:
-    """The Lion constants of ``program``, or None when it is not Lion-family."""
+def sign_candidate(program: Program) -> Program | None:
+    """``program`` without dead code and dead slots when it could take a sign of a state
+    (valid, a live slot, a sign or a quotient), else None: the recognisers' quick test."""
     if not is_valid(program):
         return None
     program = without_dead_slots(program)
     if program.num_state_slots == 0 or not any(s.op in _QUICK_OPS for s in program.statements):
+        return None
+    return program
+
+
+def recognize_lion(program: Program) -> LionMatch | None:
+    """The Lion constants of ``program``, or None when it is not Lion-family."""
+    program = sign_candidate(program)
+    if program is None:
         return None
     try:
         fitted = _fit(program)
