@@ -68,6 +68,7 @@ PANEL = (
     PanelEntry("quickstart_v2_winner", False),
     PanelEntry("rung2_drift_winner", False),
     PanelEntry("rung1_signum_plus_g", False),
+    PanelEntry("rung1_signum_small_g", False),
 )
 LION = "lion"
 
