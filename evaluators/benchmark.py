@@ -109,9 +109,13 @@ def run_benchmark(quick: bool = False, suite: str = "cpu", seeds=(0, 1),
     :class:`EvaluatorConfig` fields.
     """
     target = evaluation_device(device)
+    # The references train in plain coordinates, reading the schedule; so does the
+    # interpreter here, so that all three train the same thing (the sign flips and
+    # gradient scales cost two elementwise products per step).
     config = EvaluatorConfig(suite=suite, seeds=tuple(seeds), device=device,
                              program_axis=program_axis, step_size="fixed",
-                             batch_size=batch_size or (4 if target.platform == "cpu" else 32))
+                             batch_size=batch_size or (4 if target.platform == "cpu" else 32),
+                             sign_flips=False, schedule_input=True, scale_gradients=False)
     # One evaluator per task: each task is timed on its own, the suite is their sum.
     evaluators = {task_label(task.name, task.size):
                   SuiteEvaluator(dataclasses.replace(config, suite=(task,)))
