@@ -63,6 +63,7 @@ PANEL = (
     PanelEntry("lion_winner_multiplier", True),
     PanelEntry("signum_0.9", False),
     PanelEntry("signum_0.99", False),
+    PanelEntry("signum_0.66", False),
     PanelEntry("adam_no_schedule", False),
     PanelEntry("quickstart_winner", False),
     PanelEntry("quickstart_v2_winner", False),
