@@ -206,6 +206,8 @@ class Search:
     def _check_stop(self):
         stop = self.config.stop
         counts = self.store.counts()
+        if stop.at_first_lion and self.first_lion is not None:  # the reason that says most
+            self.stopping = self.stopping or "found a Lion-family program"
         if stop.time_limit_s and self.elapsed() >= stop.time_limit_s:
             self.stopping = self.stopping or "time limit"
         if stop.target_fitness is not None and counts["best_fitness"] is not None \
@@ -213,8 +215,6 @@ class Search:
             self.stopping = self.stopping or "target fitness reached"
         if stop.max_evaluations and counts["evaluations"] >= stop.max_evaluations:
             self.stopping = self.stopping or "evaluation budget spent"
-        if stop.at_first_lion and self.first_lion is not None:
-            self.stopping = self.stopping or "found a Lion-family program"
         if stop.max_programs and counts["programs"] >= stop.max_programs \
                 and not self.breeder.queue and not self._proxy_jobs():
             self.stopping = self.stopping or "program budget spent"
@@ -365,6 +365,8 @@ class Search:
             self._restart(island)
 
     def _restart(self, island: Island):
+        if not self._may_breed():  # stopping, or the program budget is spent
+            return
         from_best = island.restarts % 2 == 1
         if from_best:
             top = self.store.top_programs(1)

@@ -52,7 +52,8 @@ def run_cli(*args, timeout=600):
 def test_found_at_once_with_its_simplified_form_then_one_more_seed(tmp_path):
     warm = tmp_path / "lion_clip.py"
     warm.write_text(LION_WITH_A_CLIP)
-    config, out = write_config(tmp_path, warm_start=warm), tmp_path / "exp"
+    # A generous budget: the warm start is found at once, the budget only bounds it.
+    config, out = write_config(tmp_path, warm_start=warm, budget=300), tmp_path / "exp"
     code, stdout, stderr = run_cli("rediscover", config, "--seeds", 1, "--out", out,
                                    "--simplify-suite", "mlp", "--json")
     assert code == 0, stderr
