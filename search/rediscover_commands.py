@@ -91,7 +91,7 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
 
     from .cli import UsageError
     from .controller import EvaluatorFailure
-    from .rediscover import MANIFEST, summarize
+    from .rediscover import MANIFEST
     from .run_commands import start_ray
     from .simplify_commands import write_atomically
     from .workers import DeviceError, plan_actors, start_actors
@@ -118,9 +118,7 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
     finally:
         if address is None:
             ray.shutdown()
-    rows = _rows(out, asked)
-    summary = summarize(rows)
-    summary["budget_s"] = asked["budget_s"]
+    summary = _summary(out, asked, asked["seeds"])
     write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomically(out / "summary.md", markdown_table(summary) + "\n")
     print_table(summary)
@@ -167,17 +165,12 @@ def _seeds(args, config, out: Path, asked: dict, actors) -> int:
             log(f"seed {seed}: stopped ({reason}) after {search.elapsed():.0f} s")
         result = describe_seed(out, seed, budget, asked["simplify_suite"], log)
         write_atomically(directory / RESULT, json.dumps(result, indent=2) + "\n")
-        print_table(_partial_summary(out, asked, args.seeds))
+        print_table(_summary(out, asked, args.seeds))
     return 0
 
 
-def _rows(out: Path, asked: dict) -> list[dict]:
-    from .rediscover import seed_row
-
-    return [seed_row(out, seed, asked["budget_s"]) for seed in range(asked["seeds"])]
-
-
-def _partial_summary(out: Path, asked: dict, seeds: int) -> dict:
+def _summary(out: Path, asked: dict, seeds: int) -> dict:
+    """The summary of seeds ``0 .. seeds-1`` as they stand now, with the budget."""
     from .rediscover import seed_row, summarize
 
     summary = summarize([seed_row(out, s, asked["budget_s"]) for s in range(seeds)])
