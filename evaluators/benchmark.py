@@ -43,6 +43,7 @@ from programs.mutation import Mutator
 from programs.ops import EPS
 from programs.seed_programs import load_seed
 
+from . import compile_cache
 from .reference import compiled_losses
 from .suite import (EvaluatorConfig, SuiteEvaluator, evaluation_device, suite_tasks,
                     task_label)
@@ -108,6 +109,7 @@ def run_benchmark(quick: bool = False, suite: str = "cpu", seeds=(0, 1),
     accelerator, where programs run vmapped); ``device`` and ``program_axis`` are the
     :class:`EvaluatorConfig` fields.
     """
+    compile_cache.disable()  # compilation is what it times: never read it from disk
     target = evaluation_device(device)
     # The references train in plain coordinates, reading the schedule; so does the
     # interpreter here, so that all three train the same thing (the sign flips and

@@ -27,6 +27,7 @@ import numpy as np
 from programs.program import Program
 from programs.seed_programs import load_seed
 
+from . import compile_cache
 from .encoding import EncodedBatch, encode_batch
 from .fitness import WORST_FITNESS, suite_fitness, task_fitness
 from .interpreter import program_losses
@@ -182,6 +183,7 @@ class SuiteEvaluator:
     config: EvaluatorConfig = field(default_factory=EvaluatorConfig)
 
     def __post_init__(self):
+        compile_cache.enable()  # before the first compilation (see compile_cache)
         self.tasks = {task_label(task.name, task.size): task
                       for task in suite_tasks(self.config.suite)}
         self.device = evaluation_device(self.config.device)

@@ -1,10 +1,34 @@
-"""Shared test helpers."""
+"""Shared test helpers, and one compilation cache for the whole test run.
 
+Every end-to-end test starts Ray actors that compile the same smoke suite; the run's
+processes (pytest-xdist workers, the command-line subprocesses, their Ray actors) share a
+fresh persistent compilation cache (:mod:`evaluators.compile_cache`), made when the run
+starts and removed when it ends, so each compiles once per run, not once per actor.
+"""
+
+import os
+import shutil
+import tempfile
 import textwrap
 
 import pytest
 
+from evaluators.compile_cache import ENV as XLA_CACHE_ENV
 from programs.parser import parse
+
+
+def pytest_configure(config):
+    # Only the process that starts the run makes the cache (xdist workers inherit it).
+    if not hasattr(config, "workerinput") and XLA_CACHE_ENV not in os.environ:
+        config._lion_xla_cache = tempfile.mkdtemp(prefix="lion-search-tests-xla-")
+        os.environ[XLA_CACHE_ENV] = config._lion_xla_cache
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_lion_xla_cache", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop(XLA_CACHE_ENV, None)
 
 
 def program(text: str):

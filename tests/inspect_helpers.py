@@ -98,17 +98,18 @@ def make_synthetic_run(directory: Path) -> dict:
             "failed": p5, "top": [(p3, 0.25), (p1, 0.0), (p2, -0.5)]}
 
 
-# A fixed step size: these tests inspect a run, and tuning every meta-validation on
-# vit@meta10 would make this search take minutes instead of seconds.
+# A fixed step size and the MLP alone for meta-validation: these tests inspect a run, and
+# tuning every meta-validation on vit@meta10 would make this search take minutes.
 TINY = """seed: 0
 population_size: 6
 tournament_size: 2
 evaluator: {suite: mlp, seeds: [0], batch_size: 2, step_size: fixed}
-meta_validation: {every: 20, top_k: 2}
+meta_validation: {suite: mlp@meta10, every: 20, top_k: 2}
 stop: {max_programs: 60}
 """
 
 _REAL = {}
+REAL_RUN_TIMEOUT_S = 600
 
 
 def real_run(base: Path) -> dict:
@@ -123,22 +124,32 @@ def real_run(base: Path) -> dict:
     config = base / "tiny.yaml"
     config.write_text(TINY)
     run_dir = base / "run"
-    search = subprocess.Popen([sys.executable, "-m", "search.cli", "run", str(config),
-                               "--out", str(run_dir)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    log = base / "search.log"  # a file, not a pipe nobody reads while it runs
+    with open(log, "w") as output:
+        search = subprocess.Popen([sys.executable, "-m", "search.cli", "run", str(config),
+                                   "--out", str(run_dir)], stdout=output,
+                                  stderr=subprocess.STDOUT, text=True)
     commands = [("top", run_dir, "--json"), ("show", run_dir, 1),
                 ("report", run_dir, "--out", base / "report-during")]
     during, started = [], False
-    while search.poll() is None:
-        time.sleep(0.5)
-        if not started:  # the warm start is stored before anything else happens
-            started = (run_dir / "run.sqlite").exists() and cli("show", run_dir, 1)[0] == 0
-            continue
-        command = commands[len(during) % len(commands)]  # one a turn: light on the CPU
-        status, _, err = cli(*command)
-        during.append((command[0], status, err, _counts(run_dir)))
-    output = search.stdout.read()
-    assert search.returncode == 0, output
+    deadline = time.monotonic() + REAL_RUN_TIMEOUT_S
+    try:
+        while search.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the search ran past {REAL_RUN_TIMEOUT_S} s:\n"
+                                     f"{log.read_text()}")
+            time.sleep(0.5)
+            if not started:  # the warm start is stored before anything else happens
+                started = (run_dir / "run.sqlite").exists() and cli("show", run_dir, 1)[0] == 0
+                continue
+            command = commands[len(during) % len(commands)]  # one a turn: light on the CPU
+            status, _, err = cli(*command)
+            during.append((command[0], status, err, _counts(run_dir)))
+    finally:
+        if search.poll() is None:
+            search.kill()
+            search.wait(timeout=60)
+    assert search.returncode == 0, log.read_text()
     _REAL["run"] = {"dir": run_dir, "during": during}
     return _REAL["run"]
 

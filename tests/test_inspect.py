@@ -259,7 +259,7 @@ def test_top_json_matches_the_store(real):
             assert item[key] == row[key], key
     meta = json.loads(cli("top", run_dir, "--by", "meta", "--json")[1])
     assert [(i["id"], i["fitness"]) for i in meta] == \
-        [(r["id"], r["fitness"]) for r in top_by_sql(run_dir, 10, "meta10")]
+        [(r["id"], r["fitness"]) for r in top_by_sql(run_dir, 10, "mlp@meta10")]
 
 
 @pytest.mark.slow
