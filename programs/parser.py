@@ -7,8 +7,9 @@ the file, the line, the column and the reason.
 Accepted: one ``def NAME(w, g, <state...>, lr):`` (an optional docstring before it and as
 its first statement), statements ``x = op(a, b)``, ``x = a <+ - * /> b`` and
 ``x += a`` (same as ``x = x + a``), where arguments are variables assigned earlier,
-parameters, float/int literals (negative too) or the named constants ``pi``, ``e``,
-``eps``; then ``return update, <state...>``.
+parameters, float/int literals (negative too), the named constants ``pi``, ``e``,
+``eps``, or nested expressions of these (``x = sign(m * 0.9 + g) + -w``), which
+:mod:`programs.flatten` turns into one-op statements; then ``return update, <state...>``.
 
 Example:
     >>> p = parse("def train(w, g, m, lr):\\n    m = interp(g, m, 0.9)\\n    u = sign(m)\\n"
@@ -24,17 +25,13 @@ Example:
 from __future__ import annotations
 
 import ast
-import math
 from pathlib import Path
 
 from .errors import ProgramError
-from .ops import CONSTANTS, INFIX, OPS
-from .program import Arg, Const, NamedConst, Program, Statement, Var
+from .flatten import BINOPS, Flattener, FreshNames, describe_forbidden, names_in
+from .ops import CONSTANTS
+from .program import Program, Statement
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-_PY_BINOP_SYMBOLS = {ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@",
-                     ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|",
-                     ast.BitXor: "^"}
 _FORBIDDEN_STATEMENTS = {
     ast.Import: "imports are not allowed in a program",
     ast.ImportFrom: "imports are not allowed in a program",
@@ -110,6 +107,9 @@ class _Parser:
                                err.lineno, col) from None
         except ValueError as err:  # e.g. null bytes in the source
             raise ProgramError(f"syntax error: {err}", self.filename) from None
+        except (RecursionError, MemoryError):
+            raise ProgramError("syntax error: the program is nested too deeply",
+                               self.filename) from None
         body = list(module.body)
         if body and _is_docstring(body[0]):
             body = body[1:]
@@ -119,7 +119,8 @@ class _Parser:
         for node in body:
             if not isinstance(node, ast.FunctionDef):
                 raise self.error(node, _FORBIDDEN_STATEMENTS.get(
-                    type(node), "only one `def train(...)` may appear at module level"))
+                    type(node), "only `def train(...)` and a docstring may appear at "
+                                "module level"))
         if len(body) > 1:
             raise self.error(body[1], "a program file holds exactly one function")
         return self.parse_function(body[0])
@@ -146,6 +147,7 @@ class _Parser:
             raise self.error(fn, "a program takes (w, g, <state slots...>, lr): "
                                  f"at least 3 parameters, got {len(params)}")
 
+        self.flattener = Flattener(FreshNames(names_in(fn)), self.error)
         body = list(fn.body)
         if body and _is_docstring(body[0]):
             body = body[1:]
@@ -160,9 +162,13 @@ class _Parser:
                 returns = self.parse_return(node, defined, len(params) - 2)
                 return_line = node.lineno
             else:
-                statement = self.parse_statement(node, defined)
-                statements.append(statement)
-                defined.add(statement.target)
+                try:
+                    flat = self.parse_statement(node, defined)
+                except RecursionError:
+                    raise self.error(node, "this expression is nested too deeply") from None
+                for statement in flat:
+                    statements.append(statement)
+                    defined.add(statement.target)
         if returns is None:
             raise self.error(fn, "the program must end with "
                                  f"`return update{', <state>' * (len(params) - 3)}`")
@@ -190,11 +196,12 @@ class _Parser:
             names.append(element.id)
         return tuple(names)
 
-    def parse_statement(self, node: ast.stmt, defined: set[str]) -> Statement:
+    def parse_statement(self, node: ast.stmt, defined: set[str]) -> list[Statement]:
+        """One source statement as one-op statements (nested expressions flattened)."""
         if type(node) in _FORBIDDEN_STATEMENTS:
             raise self.error(node, _FORBIDDEN_STATEMENTS[type(node)])
         if isinstance(node, ast.AugAssign):
-            symbol = _BINOPS.get(type(node.op))
+            symbol = BINOPS.get(type(node.op))
             if symbol is None or not isinstance(node.target, ast.Name):
                 raise self.error(node, "only `x += a`, `-=`, `*=`, `/=` on a variable are "
                                        "allowed")
@@ -202,90 +209,19 @@ class _Parser:
             if target not in defined:
                 raise self.error(node.target, f"'{target}' is used before it is assigned")
             self.check_name(node.target, target)
-            args = (Var(target), self.parse_arg(node.value, defined))
-            return Statement(target, INFIX[symbol], args, node.lineno, node.col_offset + 1)
+            return self.flattener.augmented(target, symbol, node.value, defined,
+                                            node.lineno, node.col_offset + 1)
         if not isinstance(node, ast.Assign):
             if _is_docstring(node) or isinstance(node, ast.Expr):
                 raise self.error(node, "expression statements are not allowed; "
                                        "assign the result: `x = op(...)`")
             raise self.error(node, f"{type(node).__name__} statements are not allowed")
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            target = node.targets[0]
+            if len(node.targets) == 1 and not isinstance(target, (ast.Tuple, ast.List)):
+                raise self.error(target, describe_forbidden(target))
             raise self.error(node, "assign exactly one variable per statement: `x = op(...)`")
         target = node.targets[0].id
         self.check_name(node.targets[0], target)
-        op, args = self.parse_value(node.value, defined)
-        return Statement(target, op, args, node.lineno, node.col_offset + 1)
-
-    def parse_value(self, value: ast.expr, defined: set[str]) -> tuple[str, tuple[Arg, ...]]:
-        if isinstance(value, ast.BinOp):
-            symbol = _BINOPS.get(type(value.op))
-            if symbol is None:
-                shown = _PY_BINOP_SYMBOLS.get(type(value.op), type(value.op).__name__)
-                raise self.error(value, f"operator '{shown}' is not allowed; only + - * / "
-                                        "(use power(x, y) for powers)")
-            return INFIX[symbol], (self.parse_arg(value.left, defined),
-                                   self.parse_arg(value.right, defined))
-        if isinstance(value, ast.Call):
-            if not isinstance(value.func, ast.Name):
-                if isinstance(value.func, ast.Attribute):
-                    raise self.error(value.func, "attribute access is not allowed")
-                raise self.error(value.func, "only ops of the registry may be called")
-            name = value.func.id
-            op = OPS.get(name)
-            if op is None:
-                raise self.error(value.func, f"unknown op '{name}'")
-            if value.keywords:
-                raise self.error(value.keywords[0], "keyword arguments are not allowed")
-            if len(value.args) != op.arity:
-                raise self.error(value, f"'{name}' takes {op.arity} argument(s), "
-                                        f"got {len(value.args)}")
-            return name, tuple(self.parse_arg(arg, defined) for arg in value.args)
-        if isinstance(value, (ast.Name, ast.Constant, ast.UnaryOp)):
-            raise self.error(value, "a statement applies one op: `x = op(a, ...)` or "
-                                    "`x = a + b`; plain copies and literals are not statements")
-        raise self.error(value, self.describe_forbidden(value))
-
-    def parse_arg(self, node: ast.expr, defined: set[str]) -> Arg:
-        if isinstance(node, ast.Name):
-            if node.id in CONSTANTS:
-                return NamedConst(node.id)
-            if node.id not in defined:
-                raise self.error(node, f"'{node.id}' is used before it is assigned")
-            return Var(node.id)
-        number = self.number(node)
-        if number is not None:
-            if not math.isfinite(number):
-                raise self.error(node, f"constant {number!r} is not finite")
-            return Const(number)
-        raise self.error(node, self.describe_forbidden(node))
-
-    @staticmethod
-    def number(node: ast.expr) -> float | None:
-        sign = 1.0
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
-            node = node.operand
-        if (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
-                and not isinstance(node.value, bool)):
-            try:
-                return sign * float(node.value)
-            except OverflowError:
-                return math.inf
-        return None
-
-    @staticmethod
-    def describe_forbidden(node: ast.expr) -> str:
-        if isinstance(node, ast.Call):
-            return "nested calls are not allowed; assign the inner call to a variable first"
-        if isinstance(node, ast.BinOp):
-            return "nested arithmetic is not allowed; one op per statement"
-        if isinstance(node, ast.Attribute):
-            return "attribute access is not allowed"
-        if isinstance(node, ast.Subscript):
-            return "indexing is not allowed"
-        if isinstance(node, ast.Constant):
-            return f"only numbers are allowed as constants, not {type(node.value).__name__}"
-        if isinstance(node, ast.Lambda):
-            return "lambdas are not allowed"
-        return f"{type(node).__name__} expressions are not allowed; arguments are " \
-               "variables or numbers"
+        return self.flattener.assign(target, node.value, defined, node.lineno,
+                                     node.col_offset + 1)

@@ -51,3 +51,14 @@ def test_binary_file_is_rejected(tmp_path):
     path.write_bytes(b"\xff\xfe\x00def train")
     with pytest.raises(ProgramError, match="binary.py"):
         parse_file(path)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_cli_check_gives_one_line_and_status_2(capsys, path):
+    from search.cli import main
+
+    where, reason = expectation(path)
+    assert main(["check", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"lion-search check: {where}") and reason in err
+    assert err.count("\n") == 1 and "Traceback" not in err
