@@ -6,18 +6,22 @@ check is not applied and is reported as rejected.
 
 1. ``redundancy``: statements no output needs across steps, and state slots whose
    incoming value never reaches the update, are removed (:mod:`programs.dataflow`).
-2. ``algebra``: the outputs become sympy expressions of the inputs, are put in canonical
+2. ``local rewrites``: exact rewrites of one statement at a time, each checked
+   (:mod:`programs.local_rewrites`): constants fold (``exp(-0.802)`` is a number),
+   identities go, ``x / sqrt(x * x)`` is ``sign(x)``, chains of ``interp`` with constant
+   weights are one ``interp``. They apply whether or not the canonical form below wins.
+3. ``algebra``: the outputs become sympy expressions of the inputs, are put in canonical
    form (constants folded, identities dropped, chains of ``interp`` and linear
    combinations collapsed, ``x / |x|`` recognised as ``sign(x)``; see
    :mod:`programs.algebra`) and re-emitted as a program (:mod:`programs.emit`). Kept only
    when it is no longer than before.
-3. ``state slots``: slots that are always zero, slots that carry the same quantity, and
+4. ``state slots``: slots that are always zero, slots that carry the same quantity, and
    linear slots rewritten in the fewest slots (:mod:`programs.state_space`).
-4. optional measured steps, passed in as ``measure`` (they cost evaluations, so they live
-   in :mod:`evaluators.measured_simplification`); then steps 1-3 again;
-5. ``names``: readable names and a natural order (:mod:`programs.naming`).
+5. optional measured steps, passed in as ``measure`` (they cost evaluations, so they live
+   in :mod:`evaluators.measured_simplification`); then steps 1-4 again;
+6. ``names``: readable names and a natural order (:mod:`programs.naming`).
 
-The exact steps (1-3, 5) are checked funcsim-equal (:mod:`programs.equivalence`, which
+The exact steps (1-4, 6) are checked funcsim-equal (:mod:`programs.equivalence`, which
 also says when equality holds only up to the safe-division epsilon).
 
 Example:
@@ -45,7 +49,7 @@ Example:
         momentum = interp(g, momentum, 0.99)
         return update, momentum
     >>> [(s.step, s.status) for s in result.steps]
-    [('redundancy', 'applied'), ('algebra', 'applied'), ('state slots', 'unchanged'), ('names', 'applied')]
+    [('redundancy', 'applied'), ('local rewrites', 'applied'), ('algebra', 'unchanged'), ('state slots', 'unchanged'), ('names', 'applied')]
 """
 
 from __future__ import annotations
@@ -59,7 +63,9 @@ from .dataflow import liveness, remove_redundancy
 from .emit import EmitError, emit
 from .equivalence import compare
 from .errors import ProgramError
+from .hashing import structural_hash
 from .kinds import check
+from .local_rewrites import rewrite_locally
 from .naming import readable
 from .printer import format_statement, to_source
 from .program import Const, NamedConst, Program
@@ -73,8 +79,8 @@ class StepReport:
     """One step of a simplification.
 
     Attributes:
-        step: its name (``redundancy``, ``algebra``, ``state slots``, ``names``, or a
-            measured step).
+        step: its name (``redundancy``, ``local rewrites``, ``algebra``, ``state slots``,
+            ``names``, or a measured step).
         status: ``applied``, ``unchanged``, ``rejected`` (its check failed) or
             ``skipped`` (it could not run, or its result was not simpler).
         changes: what changed (or why it was rejected or skipped), one line each.
@@ -174,6 +180,12 @@ def redundancy_step(program: Program) -> tuple[Program, list[str]]:
     return result, changes
 
 
+def local_rewrites_step(program: Program) -> tuple[Program, list[str]]:
+    """Exact one-statement rewrites (:mod:`programs.local_rewrites`), each funcsim-checked
+    on its own, so that one that fails costs only itself."""
+    return rewrite_locally(program, accept=lambda before, after: compare(before, after).equal)
+
+
 def algebra_step(program: Program) -> tuple[Program, list[str]]:
     """The program re-emitted from the canonical form of its outputs."""
     notes: list[str] = []
@@ -181,6 +193,8 @@ def algebra_step(program: Program) -> tuple[Program, list[str]]:
     if len(candidate) > len(program):
         raise NotSimpler(f"the canonical form has {len(candidate)} statements, more than "
                          f"{len(program)}: kept the program")
+    if structural_hash(candidate) == structural_hash(program):
+        return program, []  # the same expressions, other names or order: nothing to do
     return candidate, _describe(program, candidate, notes)
 
 
@@ -213,13 +227,14 @@ def names_step(program: Program) -> tuple[Program, list[str]]:
 
 EXACT_STEPS: tuple[tuple[str, Rewrite], ...] = (
     ("redundancy", redundancy_step),
+    ("local rewrites", local_rewrites_step),
     ("algebra", algebra_step),
     ("state slots", state_slots_step),
 )
 
 
 def exact_steps(program: Program, suffix: str = "") -> tuple[Program, list[StepReport]]:
-    """Steps 1-3 (redundancy, algebra, state slots), each checked."""
+    """Steps 1-4 (redundancy, local rewrites, algebra, state slots), each checked."""
     reports = []
     for name, rewrite in EXACT_STEPS:
         program, step_report = checked_step(name + suffix, program, rewrite)
@@ -288,7 +303,9 @@ def _describe(before: Program, after: Program, notes: list[str]) -> list[str]:
             for op in sorted(set(ops_before) | set(ops_after)) if ops_before[op] != ops_after[op]]
     if diff:
         changes.append("ops: " + ", ".join(diff))
-    changes.append(f"{len(statements)} live statements -> {len(after)}")
+    changes.append(f"{len(statements)} live statements -> {len(after)}" +
+                   (" (no shorter: the canonical form, its terms grouped as the algebra "
+                    "writes them)" if len(after) == len(statements) else ""))
     return changes
 
 
