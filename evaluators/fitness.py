@@ -7,9 +7,10 @@ both averaged over the same seeds::
 
 A log ratio rather than a clipped difference, so that programs far worse than AdamW
 still differ (the search can climb from a weak warm start). It is floored at
-:data:`WORST_FITNESS` (-10: a loss e^10 times AdamW's). A non-finite loss on any seed
-gets the worst fitness and a recorded reason, never an exception. The suite's fitness
-is the mean over its tasks.
+:data:`WORST_FITNESS` (-10: a loss e^10 times AdamW's) and capped at
+:data:`BEST_FITNESS` (+10), which a perfect loss (0) gets, so that no positive loss
+scores above a perfect one. A non-finite loss on any seed gets the worst fitness and a
+recorded reason, never an exception. The suite's fitness is the mean over its tasks.
 
 Example:
     >>> task_fitness([1.0, 1.2], [1.1, 1.1])
@@ -30,6 +31,7 @@ from typing import Sequence
 import numpy as np
 
 WORST_FITNESS = -10.0
+BEST_FITNESS = -WORST_FITNESS
 
 
 def task_fitness(losses: Sequence[float], reference_losses: Sequence[float]
@@ -47,8 +49,8 @@ def task_fitness(losses: Sequence[float], reference_losses: Sequence[float]
         raise ValueError(f"the reference loss must be finite and positive, not {reference}")
     loss = float(np.mean(losses))
     if loss <= 0:
-        return -WORST_FITNESS, None  # a perfect loss: the best there is
-    return max(math.log(reference / loss), WORST_FITNESS), None
+        return BEST_FITNESS, None  # a perfect loss: the best there is
+    return min(max(math.log(reference / loss), WORST_FITNESS), BEST_FITNESS), None
 
 
 def suite_fitness(task_fitnesses: Sequence[float]) -> float:
