@@ -93,8 +93,9 @@ def run_benchmark(quick: bool = False, suite: str = "cpu") -> dict:
     config = load_config_text(text, "bench")
     started = not ray.is_initialized()
     if started:
-        ray.init(address="local", include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR")
+        from .ray_cluster import start
+
+        start()  # a local instance, on loopback
     try:
         cores = int(ray.cluster_resources().get("CPU", 1))
         two = _actors(min(2, cores), config)

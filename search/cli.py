@@ -85,4 +85,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m search.cli`: run the imported module's main, so that the UsageError the
+    # commands raise (``from .cli import UsageError``) is the one main catches.
+    from search.cli import main as imported_main
+
+    sys.exit(imported_main())

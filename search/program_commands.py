@@ -97,14 +97,35 @@ def run_funcsim(args) -> int:
 SIZES = {"proxy": "proxy", "meta": "meta10", "meta10": "meta10", "meta100": "meta100"}
 
 
+def seed_list(text: str) -> tuple[int, ...]:
+    """The value of a ``--seeds 0,1`` option: one or more integer seeds.
+
+    >>> seed_list("0, 1")
+    (0, 1)
+    >>> seed_list("0,x")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected integers like 0,1, not '0,x'
+    """
+    try:
+        seeds = tuple(int(seed) for seed in text.split(",") if seed.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like 0,1, not {text!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError("expected at least one seed, like 0,1")
+    return seeds
+
+
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the program: a file, or DIR:ID of a run")
     parser.add_argument("--tasks", help="comma-separated task names (default: the CPU suite)")
     parser.add_argument("--size", choices=sorted(SIZES), default="proxy",
                         help="task size: proxy, or meta (= meta10) / meta100 for "
                              "meta-validation")
-    parser.add_argument("--seeds", default="0,1", help="comma-separated training seeds")
-    parser.add_argument("--device", help="cpu, gpu or tpu (default: jax's default device)")
+    parser.add_argument("--seeds", type=seed_list, default="0,1",
+                        help="comma-separated training seeds")
+    parser.add_argument("--device", choices=("cpu", "gpu", "tpu"),
+                        help="where to evaluate (default: jax's default device)")
     parser.add_argument("--step-size", choices=("tuned", "fixed"), default="tuned",
                         help="score each task at the program's best step multiplier "
                              "(tuned, the search's fitness) or as written (fixed)")
@@ -119,9 +140,8 @@ def run_evaluate(args) -> int:
     from .program_ref import load_program_ref, program_ref_multipliers
 
     program = load_program_ref(args.file)
-    size = SIZES[args.size]
+    size, seeds = SIZES[args.size], args.seeds
     try:
-        seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
         if args.tasks:
             suite = tuple((name, size) for name, _ in resolve_suite(args.tasks))
         else:

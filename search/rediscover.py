@@ -39,7 +39,7 @@ import math
 from pathlib import Path
 
 from .config import SearchConfig, config_to_dict
-from .store import RunStore, StoreError
+from .store import RunStore, StoreError, check_makeable
 
 MANIFEST, SUMMARY, RESULT = "rediscover.json", "summary.json", "result.json"
 DONE, STOPPED, PARTIAL, NEW = "done", "stopped", "partial", "new"
@@ -89,10 +89,14 @@ def read_manifest(out: Path) -> dict:
 
 def check_new(out: Path) -> None:
     out = Path(out)
+    try:
+        check_makeable(out)
+    except StoreError as err:
+        raise RediscoverError(str(err)) from None
     if (out / MANIFEST).exists():
         raise RediscoverError(f"{out}: already holds a rediscovery experiment; use --resume "
                               "to continue it or choose another --out")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and any(out.iterdir()):
         raise RediscoverError(f"{out}: exists and is not empty; choose another --out")
 
 

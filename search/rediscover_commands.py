@@ -46,6 +46,8 @@ def run_rediscover(args) -> int:
         raise UsageError(str(err)) from None
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, not {args.seeds}")
+    if args.budget_s is not None and not args.budget_s > 0:
+        raise UsageError(f"--budget-s must be > 0, not {args.budget_s}")
     budget = args.budget_s if args.budget_s is not None else config.stop.time_limit_s
     if budget is None or not budget > 0:
         raise UsageError(f"{args.config}: no time budget: give --budget-s or set "
@@ -87,8 +89,6 @@ def _check_resume(stored: dict, asked: dict) -> None:
 
 
 def _experiment(args, config, out: Path, asked: dict) -> int:
-    import ray
-
     from .cli import UsageError
     from .controller import EvaluatorFailure
     from .rediscover import MANIFEST
@@ -98,6 +98,8 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
 
     address = args.address or config.ray.address
     start_ray(address, config.ray.dashboard)
+    import ray  # after start_ray: Ray reads its auth and local-only settings on import
+
     try:
         try:
             plan_actors(ray.cluster_resources(), config.workers.actors,

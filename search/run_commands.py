@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 
@@ -27,12 +26,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def run_run(args) -> int:
     from .cli import UsageError
     from .config import ConfigError, config_to_dict, load_config
+    from .controller import warm_start_program
     from .store import RunStore, StoreError
 
     try:
         config = load_config(args.config, args.set)
     except ConfigError as err:
         raise UsageError(str(err)) from None
+    # Before Ray starts: a wrong warm start fails at once (a resume reads it too).
+    warm_start_program(config.warm_start, None if args.resume else config.evaluator.max_length)
     try:
         if args.resume:
             store = RunStore.open(args.out)
@@ -68,8 +70,6 @@ def _check_resumable(store, config, to_dict) -> None:
 
 
 def _run(args, config, store) -> int:
-    import ray
-
     from .cli import UsageError
     from .controller import EvaluatorFailure, Search
     from .progress import Progress
@@ -85,6 +85,8 @@ def _run(args, config, store) -> int:
     progress = Progress()
     try:
         start_ray(address, args.dashboard or config.ray.dashboard)
+        import ray  # after start_ray: Ray reads its auth and local-only settings on import
+
         try:
             try:
                 # Before any file is written: the cluster must have the evaluator's device.
@@ -117,12 +119,15 @@ def _run(args, config, store) -> int:
 
 
 def start_ray(address: str | None, dashboard: bool) -> None:
-    """Join the cluster at ``address``, or start a local Ray instance (None)."""
-    import ray
+    """Join the cluster at ``address``, or start a loopback-only local Ray instance (None);
+    a cluster that cannot be joined is a :class:`~search.cli.UsageError` (one line)."""
+    from .cli import UsageError
+    from .ray_cluster import ClusterError, start
 
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-    ray.init(address="local" if address is None else address, include_dashboard=dashboard,
-             log_to_driver=False, logging_level="ERROR", configure_logging=True)
+    try:
+        start(address, dashboard)
+    except ClusterError as err:
+        raise UsageError(str(err)) from None
 
 
 def _print_summary(search, reason: str, out: str) -> None:

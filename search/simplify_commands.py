@@ -17,6 +17,8 @@ from pathlib import Path
 
 from programs.export import FORMATS
 
+from .program_commands import seed_list
+
 DEFAULT_TOLERANCE = 0.005  # evaluators.measured_simplification's; not imported (jax)
 
 
@@ -28,7 +30,8 @@ def add_simplify_arguments(parser: argparse.ArgumentParser) -> None:
                              "train the program on the proxy tasks")
     parser.add_argument("--tasks", help="comma-separated tasks for --measure "
                                         "(default: the CPU suite)")
-    parser.add_argument("--seeds", default="0,1", help="training seeds for --measure")
+    parser.add_argument("--seeds", type=seed_list, default="0,1",
+                        help="training seeds for --measure")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                         help=f"largest fitness change a measured step may cause "
                              f"(default {DEFAULT_TOLERANCE})")
@@ -88,9 +91,8 @@ def _measured_simplifier(args):
     from .program_ref import program_ref_multipliers
 
     try:
-        seeds = tuple(int(s) for s in args.seeds.split(",") if s.strip())
         suite = resolve_suite(args.tasks) if args.tasks else "cpu"
-        config = EvaluatorConfig(suite=suite, seeds=seeds, batch_size=4)
+        config = EvaluatorConfig(suite=suite, seeds=args.seeds, batch_size=4)
     except ValueError as err:
         raise UsageError(str(err).splitlines()[0]) from None
     if not args.tolerance >= 0:

@@ -102,6 +102,26 @@ class StoreError(Exception):
     """A run directory that is missing, foreign or damaged; one line saying which."""
 
 
+def check_makeable(directory: str | Path) -> None:
+    """StoreError unless ``directory`` is a directory or could be made one (no file in
+    the way, at it or above it).
+
+    >>> try:
+    ...     check_makeable("/dev/null/run")
+    ... except StoreError as err:
+    ...     print(err)
+    /dev/null/run: cannot be made: /dev/null is not a directory; choose another --out
+    """
+    directory = Path(directory)
+    for path in (directory, *directory.parents):
+        if path.is_dir():
+            return
+        if path.exists():
+            problem = "not a directory" if path == directory else \
+                f"cannot be made: {path} is not a directory"
+            raise StoreError(f"{directory}: {problem}; choose another --out")
+
+
 class RunStore:
     """Read and write one run's database. Use :meth:`create`, :meth:`open` or
     :meth:`open_readonly`."""
@@ -134,6 +154,7 @@ class RunStore:
         """The database path of a new run in ``directory``; StoreError if it cannot be one."""
         directory = Path(directory)
         path = directory / DATABASE
+        check_makeable(directory)
         if path.exists():
             raise StoreError(f"{directory}: already holds a run; use --resume to continue "
                              "it or choose another --out")

@@ -3,7 +3,9 @@
 Every end-to-end test starts Ray actors that compile the same smoke suite; the run's
 processes (pytest-xdist workers, the command-line subprocesses, their Ray actors) share a
 fresh persistent compilation cache (:mod:`evaluators.compile_cache`), made when the run
-starts and removed when it ends, so each compiles once per run, not once per actor.
+starts and removed when it ends, so each compiles once per run, not once per actor. Every
+Ray instance a test starts listens on 127.0.0.1 only (:mod:`search.ray_cluster`), whoever
+imports Ray first.
 """
 
 import os
@@ -15,6 +17,9 @@ import pytest
 
 from evaluators.compile_cache import ENV as XLA_CACHE_ENV
 from programs.parser import parse
+from search.ray_cluster import LOCAL_ONLY
+
+os.environ[LOCAL_ONLY] = "0"  # before anything imports Ray
 
 
 def pytest_configure(config):

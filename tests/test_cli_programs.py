@@ -62,9 +62,17 @@ def test_bad_program_is_one_line_and_status_2(capsys, name):
     assert err.count("\n") == 1 and str(path) in err and "Traceback" not in err
 
 
+def error_line(capsys) -> str:
+    """The one line a command wrote to stderr (having written nothing to stdout)."""
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith("\n") and err.count("\n") == 1, (out, err)
+    return err[:-1]
+
+
 def test_missing_file(capsys, tmp_path):
-    status, _, err = run(capsys, "funcsim", str(tmp_path / "a.py"), str(seed_path("lion")))
-    assert status == 2 and "a.py: no such file" in err and err.count("\n") == 1
+    status, out, err = run(capsys, "funcsim", str(tmp_path / "a.py"), str(seed_path("lion")))
+    assert (status, out, err) == (2, "", f"lion-search funcsim: {tmp_path / 'a.py'}: no such "
+                                         "file\n")
 
 
 def test_funcsim_json(capsys):
@@ -82,25 +90,29 @@ def test_console_script_reports_errors_without_traceback():
     process = subprocess.run(
         [sys.executable, "-m", "search.cli", "check", str(MALFORMED / "loop.py")],
         capture_output=True, text=True)
-    assert process.returncode == 2
-    assert process.stderr.strip().endswith("loops are not allowed: a program is straight-line code")
-    assert "Traceback" not in process.stderr
+    assert (process.returncode, process.stdout) == (2, "")
+    assert process.stderr == (f"lion-search check: {MALFORMED / 'loop.py'}:3:5: loops are not "
+                              "allowed: a program is straight-line code\n")
     usage = subprocess.run([sys.executable, "-m", "search.cli", "nope"],
                            capture_output=True, text=True)
-    assert usage.returncode == 2 and usage.stderr.count("\n") == 1
+    assert (usage.returncode, usage.stdout) == (2, "") and usage.stderr.count("\n") == 1
+    assert usage.stderr.startswith("lion-search: error: argument command: invalid choice: "
+                                   "'nope' (choose from 'check', ")
 
 
 def test_bench_options_are_checked(capsys):
     assert main(["bench", "programs", "--suite", "mlp"]) == 2
-    assert "--suite: not an option of `bench programs`" in capsys.readouterr().err
+    assert error_line(capsys) == "lion-search bench: --suite: not an option of `bench programs`"
     assert main(["bench", "landscape", "--program-axis", "map"]) == 2
-    assert "--program-axis: not an option of `bench landscape`" in capsys.readouterr().err
+    assert error_line(capsys) == \
+        "lion-search bench: --program-axis: not an option of `bench landscape`"
     assert main(["bench", "landscape", "--seeds", "1"]) == 2
-    assert capsys.readouterr().err.strip().endswith(
-        "--seeds must be >= 2 (paired standard errors need two)")
+    assert error_line(capsys) == \
+        "lion-search bench: --seeds must be >= 2 (paired standard errors need two)"
     assert main(["bench", "landscape", "--seeds", "0,1"]) == 2
-    assert "--seeds 0,1: expected a count like 8" in capsys.readouterr().err
+    assert error_line(capsys) == "lion-search bench: --seeds 0,1: expected a count like 8"
     assert main(["bench", "eval", "--seeds", "0,x"]) == 2
-    assert "--seeds 0,x: expected integers" in capsys.readouterr().err
+    assert error_line(capsys) == "lion-search bench: --seeds 0,x: expected integers like 0,1"
     assert main(["bench", "eval", "--suite", "nope"]) == 2
-    assert "unknown suite or task 'nope'" in capsys.readouterr().err
+    assert error_line(capsys).startswith(
+        "lion-search bench: unknown suite or task 'nope'; suites: ")

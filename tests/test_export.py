@@ -249,14 +249,21 @@ def test_export_command_writes_an_importable_module(tmp_path, capsys):
 
 
 def test_export_command_bad_input_writes_nothing(tmp_path, capsys):
+    from programs.seed_programs import seed_path
     from search.cli import main
 
     broken = tmp_path / "broken.py"
     broken.write_text("def train(w, g, lr):\n    u = g +\n    return u\n")
     out = tmp_path / "out.py"
     assert main(["export", str(broken), "-o", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "broken.py" in err
+    printed, err = capsys.readouterr()
+    assert printed == "" and err.count("\n") == 1
+    assert err.startswith(f"lion-search export: {broken}:2:") and "syntax error" in err
     assert main(["export", str(tmp_path / "missing.py"), "-o", str(out)]) == 2
-    assert main(["export", str(broken), "-o", str(tmp_path / "no" / "such" / "dir.py")]) == 2
+    assert capsys.readouterr() == ("", f"lion-search export: {tmp_path / 'missing.py'}: no "
+                                       "such file\n")
+    assert main(["export", str(seed_path("lion")), "-o",
+                 str(tmp_path / "no" / "such" / "dir.py")]) == 2
+    assert capsys.readouterr() == ("", f"lion-search export: {tmp_path / 'no' / 'such'} does "
+                                       "not exist\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.py"]

@@ -157,11 +157,15 @@ def test_missing_and_foreign_directories(tmp_path, command):
     other.close()
     (tmp_path / "sqlite").mkdir()
     (tmp_path / "other.sqlite").rename(tmp_path / "sqlite" / "run.sqlite")
-    for name, says in [("missing", "no such run directory"), ("empty", "not a lion-search"),
-                       ("foreign", "damaged or foreign"), ("sqlite", "damaged or foreign")]:
+    for name, says in [("missing", "no such run directory"),
+                       ("empty", "not a lion-search run (no run.sqlite)"),
+                       ("foreign", "the run database is damaged or foreign (file is not a "
+                                   "database)"),
+                       ("sqlite", "the run database is damaged or foreign (no such table: "
+                                  "meta)")]:
         status, out, err = cli(command[0], tmp_path / name, *command[1:])
         assert status == 2 and out == ""
-        assert says in one_line_error(err) and f"lion-search {command[0]}:" in err
+        assert one_line_error(err) == f"lion-search {command[0]}: {tmp_path / name}: {says}"
 
 
 @pytest.mark.parametrize("command", [["top"], ["show", "1"], ["lineage", "1"],
@@ -174,16 +178,20 @@ def test_a_run_database_missing_its_tables(tmp_path, command):
                                                        ("config", "{}")])
     db.commit()
     db.close()
-    status, _, err = cli(command[0], tmp_path / "run", *command[1:])
-    assert status == 2 and "cannot read the run database" in one_line_error(err)
+    status, out, err = cli(command[0], tmp_path / "run", *command[1:])
+    assert status == 2 and out == ""
+    assert one_line_error(err).startswith(f"lion-search {command[0]}: {tmp_path / 'run'}: "
+                                          "cannot read the run database (no such table: ")
 
 
 @pytest.mark.parametrize("command", [["show", "99"], ["lineage", "99"], ["diff", "1", "99"],
                                      ["show", "0"]])
 def test_unknown_program_id(synthetic, command):
     directory, _ = synthetic
-    status, _, err = cli(command[0], directory, *command[1:])
-    assert status == 2 and "no program" in one_line_error(err)
+    status, out, err = cli(command[0], directory, *command[1:])
+    assert status == 2 and out == ""
+    assert one_line_error(err) == (f"lion-search {command[0]}: {directory}: no program "
+                                   f"{command[-1]} in this run (6 programs)")
 
 
 def test_non_numeric_id_and_bad_n_are_usage_errors(synthetic):
@@ -191,8 +199,8 @@ def test_non_numeric_id_and_bad_n_are_usage_errors(synthetic):
     with pytest.raises(SystemExit) as exit_info:
         cli("show", directory, "abc")
     assert exit_info.value.code == 2
-    status, _, err = cli("top", directory, "-n", "0")
-    assert status == 2 and "-n" in one_line_error(err)
+    assert cli("top", directory, "-n", "0") == (
+        2, "", "lion-search top: -n must be at least 1 (got 0)\n")
 
 
 # -- while the search writes -------------------------------------------------------------
@@ -236,14 +244,17 @@ def test_program_ref_resolves_a_run_program(synthetic, tmp_path):
     assert to_source(load_program_ref(str(odd))) == to_source(load_seed("sgd"))
 
 
-@pytest.mark.parametrize("ref, says", [("{dir}:99", "no program 99"),
-                                       ("{dir}:x", "numeric program id"),
-                                       ("{tmp}/nope:1", "no such run directory"),
-                                       ("{tmp}/nope.py", "no such file")])
+@pytest.mark.parametrize("ref, says", [
+    ("{dir}:99", "{dir}: no program 99 in this run (6 programs)"),
+    ("{dir}:x", "{dir}:x: expected DIR:ID with a numeric program id (or a program file that "
+                "exists)"),
+    ("{tmp}/nope:1", "{tmp}/nope: no such run directory"),
+    ("{tmp}/nope.py", "{tmp}/nope.py: no such file")])
 def test_program_ref_errors(synthetic, tmp_path, ref, says):
-    status, _, err = cli("funcsim", ref.format(dir=synthetic[0], tmp=tmp_path),
-                         str(tmp_path))
-    assert status == 2 and says in one_line_error(err)
+    names = {"dir": synthetic[0], "tmp": tmp_path}
+    status, out, err = cli("funcsim", ref.format(**names), str(tmp_path))
+    assert status == 2 and out == ""
+    assert one_line_error(err) == "lion-search funcsim: " + says.format(**names)
 
 
 # -- a real search -----------------------------------------------------------------------

@@ -112,20 +112,31 @@ def test_killed_experiment_resumes_with_nothing_lost(tmp_path):
     assert "found 0 of 2 (rate 0%)" in stdout
 
 
+# The whole line on stderr after "lion-search rediscover: "; one ending in "..." only
+# starts so (a list of allowed keys or suites follows).
 @pytest.mark.parametrize("args, message", [
-    (["--seeds", "0"], "--seeds must be >= 1"),
-    (["--seeds", "1", "--set", "populaton_size=3"], "unknown key 'populaton_size'"),
-    (["--seeds", "1", "--set", "stop.time_limit_s=null"], "no time budget"),
-    (["--seeds", "1", "--simplify-suite", "nosuch"], "--simplify-suite: unknown"),
-    (["--seeds", "1", "--set", "warm_start=nosuch.py"], "nosuch.py"),
-    (["--seeds", "1", "--resume"], "not a rediscovery experiment"),
+    (["--seeds", "0"], "--seeds must be >= 1, not 0"),
+    (["--seeds", "1", "--set", "populaton_size=3"],
+     "{config}: unknown key 'populaton_size' (allowed: ..."),
+    (["--seeds", "1", "--set", "stop.time_limit_s=null"],
+     "{config}: no time budget: give --budget-s or set stop.time_limit_s"),
+    (["--seeds", "1", "--budget-s", "0"], "--budget-s must be > 0, not 0.0"),
+    (["--seeds", "1", "--simplify-suite", "nosuch"],
+     "--simplify-suite: unknown suite or task 'nosuch'; suites: ..."),
+    (["--seeds", "1", "--set", "warm_start=nosuch.py"], "nosuch.py: no such file"),
+    (["--seeds", "1", "--resume"], "{out}: not a rediscovery experiment (no rediscover.json)"),
 ])
 def test_bad_input_is_one_line_and_creates_nothing(tmp_path, capsys, args, message):
-    config = write_config(tmp_path)
-    status = main(["rediscover", str(config), "--out", str(tmp_path / "exp"), *args])
-    err = capsys.readouterr().err
-    assert status == 2 and message in err and err.count("\n") == 1, err
-    assert not (tmp_path / "exp").exists()
+    config, out = write_config(tmp_path), tmp_path / "exp"
+    status = main(["rediscover", str(config), "--out", str(out), *args])
+    printed, err = capsys.readouterr()
+    assert (status, printed) == (2, "") and err.count("\n") == 1, err
+    expected = "lion-search rediscover: " + message.format(config=config, out=out)
+    if expected.endswith("..."):
+        assert err.startswith(expected[:-3]), err
+    else:
+        assert err == expected + "\n"
+    assert not out.exists()
 
 
 def test_an_experiment_resumes_only_with_its_own_config(tmp_path, capsys):
@@ -137,10 +148,13 @@ def test_an_experiment_resumes_only_with_its_own_config(tmp_path, capsys):
         "config": other}))
     assert main(["rediscover", str(config), "--seeds", "1", "--out", str(out),
                  "--resume"]) == 2
-    err = capsys.readouterr().err
-    assert "'population_size' differs" in err and "old.yaml" in err
+    assert capsys.readouterr() == ("", "lion-search rediscover: the config's "
+                                   "'population_size' differs from the experiment's (8 vs "
+                                   "99); resume with the experiment's config (old.yaml)\n")
     assert main(["rediscover", str(config), "--seeds", "1", "--out", str(out)]) == 2
-    assert "already holds a rediscovery experiment" in capsys.readouterr().err
+    assert capsys.readouterr() == ("", f"lion-search rediscover: {out}: already holds a "
+                                   "rediscovery experiment; use --resume to continue it or "
+                                   "choose another --out\n")
 
 
 def test_summary_counts_unfound_seeds_as_never():

@@ -130,13 +130,14 @@ def test_write_atomic_keeps_the_old_file_on_failure(tmp_path):
 
 
 def test_report_bad_n_and_unwritable_out(synthetic, tmp_path):
-    status, _, err = cli("report", synthetic[0], "-n", "0")
-    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert cli("report", synthetic[0], "-n", "0", "--out", tmp_path / "report") == (
+        2, "", "lion-search report: -n must be at least 1 (got 0)\n")
     blocker = tmp_path / "file"
     blocker.write_text("")
-    status, _, err = cli("report", synthetic[0], "--out", blocker / "report")
-    assert status == 2 and "cannot write the report" in err
-    assert len(err.strip().splitlines()) == 1
+    assert cli("report", synthetic[0], "--out", blocker / "report") == (
+        2, "", f"lion-search report: {blocker / 'report'}: cannot write the report "
+               "(Not a directory)\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
 
 @pytest.mark.slow

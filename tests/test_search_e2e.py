@@ -174,27 +174,39 @@ def test_actor_killed_mid_batch(tmp_path):
     assert_consistent(run_dir, 300)
 
 
+def error_line(capsys) -> str:
+    """The one line a command wrote to stderr (having written nothing to stdout)."""
+    out, err = capsys.readouterr()
+    assert out == "" and err.endswith("\n") and err.count("\n") == 1, (out, err)
+    return err[:-1]
+
+
 def test_bad_config_is_one_line_and_creates_nothing(tmp_path, capsys):
     config = tmp_path / "bad.yaml"
     config.write_text("population_size: 8\nevaluater: {suite: mlp}\n")
     status = main(["run", str(config), "--out", str(tmp_path / "run")])
-    err = capsys.readouterr().err
-    assert status == 2 and "unknown key 'evaluater'" in err and err.count("\n") == 1
+    assert status == 2 and error_line(capsys).startswith(
+        f"lion-search run: {config}: unknown key 'evaluater' (allowed: checkpoint_every_s, ")
     assert not (tmp_path / "run").exists()
 
 
 def test_resume_of_missing_or_foreign_directories(tmp_path, capsys):
     config = write_config(tmp_path, 10)
     assert main(["run", str(config), "--out", str(tmp_path / "none"), "--resume"]) == 2
-    assert "no such run directory" in capsys.readouterr().err
+    assert error_line(capsys) == f"lion-search run: {tmp_path / 'none'}: no such run directory"
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "data.csv").write_text("a,b\n")
     assert main(["run", str(config), "--out", str(tmp_path / "foreign"), "--resume"]) == 2
-    assert "not a lion-search run" in capsys.readouterr().err
+    assert error_line(capsys) == (f"lion-search run: {tmp_path / 'foreign'}: not a "
+                                  "lion-search run (no run.sqlite)")
     assert main(["run", str(config), "--out", str(tmp_path / "foreign")]) == 2
-    assert "not empty" in capsys.readouterr().err
+    assert error_line(capsys) == (f"lion-search run: {tmp_path / 'foreign'}: exists and is "
+                                  "not empty; choose another --out")
     assert (tmp_path / "foreign" / "data.csv").read_text() == "a,b\n"
     assert main(["status", str(tmp_path / "foreign")]) == 2
+    assert error_line(capsys) == (f"lion-search status: {tmp_path / 'foreign'}: not a "
+                                  "lion-search run (no run.sqlite)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign", "search.yaml"]
 
 
 def test_corrupt_checkpoint_and_changed_config_stop_resume(tmp_path, capsys):
@@ -208,10 +220,13 @@ def test_corrupt_checkpoint_and_changed_config_stop_resume(tmp_path, capsys):
     store.close()
     snapshot = (tmp_path / "run" / "run.sqlite").read_bytes()
     assert main(["run", str(config), "--out", str(tmp_path / "run"), "--resume"]) == 2
-    assert "checkpoint is corrupt" in capsys.readouterr().err
+    assert error_line(capsys) == \
+        f"lion-search run: {tmp_path / 'run'}: the latest checkpoint is corrupt"
     other = write_config(tmp_path, 10, seed=5)
     assert main(["run", str(other), "--out", str(tmp_path / "run"), "--resume"]) == 2
-    assert "'seed' differs" in capsys.readouterr().err
+    assert error_line(capsys) == (f"lion-search run: {tmp_path / 'run'}: the config's 'seed' "
+                                  "differs from the run's (5 vs 0); resume with the run's "
+                                  "config")
     assert (tmp_path / "run" / "run.sqlite").read_bytes() == snapshot
 
 
@@ -242,8 +257,9 @@ def test_evaluator_fault_stops_the_search_and_the_run_resumes(tmp_path):
 
     config = load_config(write_config(tmp_path, 40))
     run_dir = tmp_path / "run"
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             logging_level="ERROR")
+    from search.ray_cluster import start
+
+    start(num_cpus=2)
     try:
         search = Search.start(config, run_dir, log=lambda message: None)
         with pytest.raises(EvaluatorFailure,
