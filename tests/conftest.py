@@ -5,7 +5,8 @@ processes (pytest-xdist workers, the command-line subprocesses, their Ray actors
 fresh persistent compilation cache (:mod:`evaluators.compile_cache`), made when the run
 starts and removed when it ends, so each compiles once per run, not once per actor. Every
 Ray instance a test starts listens on 127.0.0.1 only (:mod:`search.ray_cluster`), whoever
-imports Ray first.
+imports Ray first. In CI (``CI=true``) a skipped test is a failure: CI installs every extra
+and runs on Linux, so a skip there means a test silently did not run.
 """
 
 import os
@@ -34,6 +35,25 @@ def pytest_unconfigure(config):
     if made:
         shutil.rmtree(made, ignore_errors=True)
         os.environ.pop(XLA_CACHE_ENV, None)
+
+
+def _fail_skips_in_ci(report) -> None:
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_skips_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield  # a module-level importorskip skips its whole module here
+    _fail_skips_in_ci(outcome.get_result())
 
 
 def program(text: str):

@@ -94,3 +94,21 @@ def numpy_lion(params, grads, lr, b1, b2, wd, mask=None):
 
 def tree_bytes(tree):
     return sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(tree))
+
+
+def counted_jit(fn, **jit_kwargs):
+    """``(jitted, traces)``: ``jax.jit(fn)`` and a list that grows by one each time jax
+    traces ``fn`` (each new compilation), through no private jax API.
+
+    >>> step, traces = counted_jit(lambda x: x + 1)
+    >>> _ = step(jnp.ones(2)), step(jnp.zeros(2)), step(jnp.ones(3))
+    >>> len(traces)
+    2
+    """
+    traces = []
+
+    def traced(*args, **kwargs):
+        traces.append(1)
+        return fn(*args, **kwargs)
+
+    return jax.jit(traced, **jit_kwargs), traces

@@ -16,6 +16,7 @@ from jax.sharding import AxisType, NamedSharding  # noqa: E402
 from jax.sharding import PartitionSpec as P  # noqa: E402
 
 from lion import lion  # noqa: E402
+from lion_helpers import counted_jit  # noqa: E402
 
 HOST = {"w": np.arange(64.0, dtype=np.float32).reshape(16, 4) / 64, "b": np.ones(4, np.float32)}
 GRADS = {"w": np.cos(HOST["w"] * 7), "b": np.sin(np.arange(4.0, dtype=np.float32))}
@@ -55,10 +56,10 @@ def main():
                 grads = jax.device_put(GRADS, shardings)
                 state = tx.init(params)
                 assert_sharded_like(state.mu, shardings)
-                step = jax.jit(make_step(tx), donate_argnums=(0, 1))
+                step, traces = counted_jit(make_step(tx), donate_argnums=(0, 1))
                 for _ in range(3):
                     params, state = step(params, state, grads)
-                assert step._cache_size() == 1
+                assert len(traces) == 1
                 assert_sharded_like(state.mu, shardings)
                 assert_sharded_like(params, shardings)
                 assert state.mu["w"].addressable_shards[0].data.shape == (8, 4)

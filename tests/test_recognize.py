@@ -228,8 +228,32 @@ def test_canonical_lion_round_trips(b1, b2, weight_decay, lr_scale):
 
 @SETTINGS
 @given(st.randoms(use_true_random=False), st.integers(0, 25), st.integers(0, 3))
-def test_recogniser_never_crashes_and_its_matches_are_lion(rng, length, slots):
+def test_recogniser_never_crashes_on_random_programs(rng, length, slots):
     p = random_program(rng, length, slots)
     match = recognize_lion(p)
-    if match is not None:
+    if match is not None:  # random programs are almost never Lion: see the next test
         assert fingerprint(match.program()) == fingerprint(p)
+
+
+def test_matches_among_mutated_lions_are_lion_and_misses_are_not():
+    # Lion a mutation or two away: many children still are Lion (a constant nudged, dead
+    # code added), many are not; each match must rebuild the program's behaviour, and no
+    # child whose behaviour is not some Lion's may match.
+    import random
+
+    from programs.mutation import Mutator
+
+    mutator, lion = Mutator(), load_seed("lion")
+    matched = missed = 0
+    for seed in range(150):
+        rng = random.Random(seed)
+        child = lion
+        for _ in range(1 + seed % 2):
+            child = mutator(child, rng)[0]
+        match = recognize_lion(child)
+        if match is None:
+            missed += 1
+            continue
+        matched += 1
+        assert fingerprint(match.program()) == fingerprint(child), seed
+    assert matched >= 20 and missed >= 20, (matched, missed)
