@@ -22,6 +22,7 @@ import random
 import numpy as np
 import pytest
 
+from programs.parser import parse
 from programs.executor import Executor, Stacked
 from programs.generate import random_program
 from programs.local_rewrites import rewrite_locally
@@ -346,3 +347,34 @@ def test_simplified_programs_compute_the_same_updates(name, text, slots):
 def test_simplified_seeds_compute_the_same_updates(name):
     seed = load_seed(name)
     assert_same_optimizer(seed, simplify(seed).program, {})
+
+
+def _lion_text(b2: float, momentum: str = "m = interp(g, m, {b2})") -> str:
+    return ("def train(w, g, m, lr):\n    c = interp(g, m, 0.9)\n    u = sign(c)\n"
+            f"    u = u * lr\n    {momentum.format(b2=b2)}\n    return u, m\n")
+
+
+def test_a_nudged_state_constant_is_not_accepted_though_funcsim_rounds_it_away():
+    from programs.equivalence import compare
+    from programs.funcsim import behaviour, behaviour_similarity
+
+    lion, nudged = parse(_lion_text(0.996991)), parse(_lion_text(0.9970907))
+    # The update is a sign: 8 steps of it do not see b2 move by 1e-4...
+    assert behaviour_similarity(behaviour(lion), behaviour(nudged)) == 1.0
+    # ...but the momentum does, and a rewrite making that change is refused.
+    verdict = compare(lion, nudged)
+    assert not verdict.equal and "different at full precision" in verdict.verdict
+    assert compare(lion, parse(_lion_text(0.996991))).equal
+
+
+def test_a_state_kept_at_another_scale_is_the_same_optimizer():
+    from programs.equivalence import compare
+
+    # m' = 0.99 m' + g is 100 x Lion's EMA; the interpolation reads it at 0.09 / 0.9.
+    heavy_ball = parse("def train(w, g, m, lr):\n    c = m * 0.009\n    c = c + g\n"
+                       "    u = sign(c)\n    u = u * lr\n    m = m * 0.99\n    m = m + g\n"
+                       "    return u, m\n")
+    ema = parse("def train(w, g, m, lr):\n    c = interp(g, m, 0.4736842105263158)\n"
+                "    u = sign(c)\n    u = u * lr\n    m = interp(g, m, 0.99)\n"
+                "    return u, m\n")
+    assert compare(heavy_ball, ema).equal
