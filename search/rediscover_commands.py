@@ -134,7 +134,7 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
 
 def _seeds(args, config, out: Path, asked: dict, actors) -> int:
     from .controller import Search
-    from .progress import Progress
+    from .progress import Budgets, Progress
     from .rediscover import (DONE, NEW, PARTIAL, RESULT, describe_seed, seed_config,
                              seed_directory, seed_state)
     from .simplify_commands import write_atomically
@@ -151,7 +151,7 @@ def _seeds(args, config, out: Path, asked: dict, actors) -> int:
         directory = seed_directory(out, seed)
         if state in (NEW, PARTIAL):
             settings = seed_config(config, seed, budget)
-            progress = Progress()
+            progress = Progress(budgets=Budgets.from_stop(settings.stop))  # the seed's
             try:
                 log(f"seed {seed}: {'resuming' if state == PARTIAL else 'starting'} "
                     f"(budget {budget:.0f} s)")

@@ -72,7 +72,7 @@ def _check_resumable(store, config, to_dict) -> None:
 def _run(args, config, store) -> int:
     from .cli import UsageError
     from .controller import EvaluatorFailure, Search
-    from .progress import Progress
+    from .progress import Budgets, Progress
     from .store import StoreError
     from .workers import DeviceError, plan_actors
 
@@ -82,7 +82,7 @@ def _run(args, config, store) -> int:
     def log(message):
         print(message, flush=True)
 
-    progress = Progress()
+    progress = Progress(budgets=Budgets.from_stop(config.stop))  # the run's totals
     try:
         start_ray(address, args.dashboard or config.ray.dashboard)
         import ray  # after start_ray: Ray reads its auth and local-only settings on import

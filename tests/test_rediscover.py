@@ -67,6 +67,9 @@ def test_found_at_once_with_its_simplified_form_then_one_more_seed(tmp_path):
     assert run["stopped"] == "found a Lion-family program"
     assert "rediscovery" in stdout and "found 1 of 1 (rate 100%)" in stdout
     assert "Lion core with extras" in stdout
+    # The seed's progress lines show its time budget and the ETA to it.
+    assert any(line.startswith("elapsed ") and "/5m00s | programs " in line
+               and "(time limit)" in line for line in stdout.splitlines()), stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["median_time_to_lion_s"] == run["time_to_lion_s"]
     assert "| seed |" in (out / "summary.md").read_text()
