@@ -5,7 +5,9 @@ waits on the controller), waits for whichever batch finishes first (``ray.wait``
 stores its results, lets the children join their islands, and breeds more. All state
 that matters lives in the run store, written as it happens; a run killed at any instant
 resumes from it (:meth:`Search.resume`): evaluated programs are never redone, programs
-that were in flight are evaluated again, counters are counted from the rows.
+that were in flight are evaluated again, counters are counted from the rows. Every batch
+is recorded before it is sent and again when its results (or its actor's death) come
+back, so the store shows where each evaluation ran and that it ran once.
 
 Example:
     $ lion-search run configs/quickstart.yaml --out runs/quick
@@ -67,6 +69,7 @@ class Job:
     kind: str
     entries: list  # (fingerprint, program id, source)
     actor: int
+    batch: int  # its row in the store's batches
 
 
 class Search:
@@ -93,6 +96,7 @@ class Search:
         self.stopping = None  # why the run is ending, once it is
         self.interrupted = False
         self.jobs = {}
+        self.sends = {}  # (kind, program id) -> times sent without a result yet
         self.actors = []
         self.meta_done = store.meta_validated()
         self.meta_pending = set()
@@ -137,6 +141,7 @@ class Search:
                 island.restore(checkpoint["islands"][str(island.index)])
         if checkpoint:
             search.next_island = checkpoint["next_island"]
+        search.sends = store.lose_unfinished_batches()  # the killed controller's batches
         pending = store.pending_programs()
         for pid, source, fp, _ in pending:
             search.breeder.route(pid, fp, source)
@@ -187,6 +192,8 @@ class Search:
                 self.store.set_meta("stopped", self.stopping)
         finally:
             signal.signal(signal.SIGINT, previous)
+            for job in self.jobs.values():  # stopped with them in flight: resume redoes them
+                self.store.finish_batch(job.batch, "lost")
             self._record_stats()
             self.checkpoint()
         return "interrupted" if self.interrupted else self.stopping
@@ -272,10 +279,15 @@ class Search:
 
     def _submit(self, kind, entries, index, actor):
         hurdles = [self._hurdle(kind, pid) for _, pid, _ in entries]
+        pids = [pid for _, pid, _ in entries]
+        attempt = 1 + max(self.sends.get((kind, pid), 0) for pid in pids)
+        for pid in pids:
+            self.sends[kind, pid] = self.sends.get((kind, pid), 0) + 1
+        batch = self.store.add_batch(kind, index, pids, attempt)  # before it can run
         future = actor.evaluate.remote(kind, [source for _, _, source in entries],
                                        [self._centre(kind, pid) for _, pid, _ in entries],
                                        hurdles if any(h is not None for h in hurdles) else None)
-        self.jobs[future] = Job(kind, entries, index)
+        self.jobs[future] = Job(kind, entries, index, batch)
 
     def _hurdle(self, kind: str, pid: int) -> float | None:
         """The fitness a child must reach at its parent's step size to be tuned: its
@@ -320,6 +332,7 @@ class Search:
         try:
             worker, results = ray.get(future)
         except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as err:
+            self.store.finish_batch(job.batch, "died")
             self.log(f"evaluator actor-{job.actor} died ({type(err).__name__}); "
                      f"its batch of {len(job.entries)} goes to another actor")
             if job.kind == PROXY:
@@ -328,25 +341,40 @@ class Search:
                 self.meta_pending.update(job.entries)
             return
         except ray.exceptions.RayTaskError as err:
+            self.store.finish_batch(job.batch, "failed")
             cause = getattr(err, "cause", None) or err
             first_line = (str(cause).strip().splitlines() or [""])[0]
             raise EvaluatorFailure(f"evaluator actor-{job.actor} failed: "
                                    f"{type(cause).__name__}: {first_line}") from None
+        with self.store.transaction():  # a batch's results and its record: all or none
+            rejected = self._store_results(job, worker, results)
+            self.store.finish_batch(job.batch, "ok", worker, rejected)
+        if rejected:
+            self.log(f"batch {job.batch}: {rejected} result(s) were already stored")
+        self._maybe_meta_validate()
+
+    def _store_results(self, job: Job, worker: str, results: list) -> int:
+        """Store a batch's results, its programs join; returns how many results the
+        store already held (a batch that ran twice)."""
+        rejected = 0
         for (fp, pid, _), result in zip(job.entries, results):
+            self.sends.pop((job.kind, pid), None)
             if job.kind == META:
-                self.store.add_evaluation(fp, pid, self.config.meta_validation.suite, result,
-                                          worker)
+                rejected += not self.store.add_evaluation(
+                    fp, pid, self.config.meta_validation.suite, result, worker)
                 self.meta_done.add(fp)
                 continue
             joiners = self.breeder.waiting.pop(fp, [pid])
-            self.store.add_evaluation(fp, pid, PROXY, result, worker, joiners)
+            if not self.store.add_evaluation(fp, pid, PROXY, result, worker, joiners):
+                rejected += 1
+                continue
             if result["status"] == "ok":
                 self._note_if_first_lion(pid)
             for joiner in joiners:
                 row = self.store.program(joiner)
                 self._join(self.islands[row["island"]], self.breeder.member(joiner,
                                                                             row["fitness"]))
-        self._maybe_meta_validate()
+        return rejected
 
     def _note_if_first_lion(self, pid: int):
         """Record (once) the first evaluated program that is Lion-family."""
@@ -388,7 +416,8 @@ class Search:
             self._queue_meta()
 
     def _queue_meta(self):
-        queued = {fp for fp, _, _ in self.meta_pending}
+        queued = {fp for fp, _, _ in self.meta_pending} | {
+            fp for job in self.jobs.values() if job.kind == META for fp, _, _ in job.entries}
         for top in self.store.top_programs(self.config.meta_validation.top_k):
             if top["fingerprint"] not in self.meta_done | queued:
                 source = self.store.program(top["program"])["source"]

@@ -11,6 +11,9 @@ controller killed at any instant loses nothing it had learnt:
   joined after it, keeping the last P;
 * ``evaluations``: every evaluation (suite, per-task losses, fitness, status and
   reason, wall time, worker), keyed by the program's funcsim fingerprint;
+* ``batches``: every batch sent to an actor (program ids, attempt) and what came of
+  it (worker, outcome, results the store already held: 0), so where and how often each
+  evaluation ran can be read back;
 * ``stats``: counters over time; ``checkpoints``: RNG state and island bookkeeping;
 * ``meta``: the config the run was started with, and the format version.
 
@@ -83,6 +86,18 @@ CREATE TABLE IF NOT EXISTS evaluations (
     multipliers TEXT,
     runs REAL NOT NULL DEFAULT 1.0,
     UNIQUE (fingerprint, suite)
+);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    actor INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    programs TEXT NOT NULL,
+    submitted REAL NOT NULL,
+    worker TEXT,
+    finished REAL,
+    outcome TEXT,
+    rejected INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS stats (
     id INTEGER PRIMARY KEY,
@@ -175,6 +190,7 @@ class RunStore:
         return store
 
     def _add_missing_columns(self) -> None:
+        self.db.executescript(SCHEMA)  # missing tables; existing ones are left as they are
         for table, column, declaration in ADDED_COLUMNS:
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
@@ -385,6 +401,45 @@ class RunStore:
         rows = self.db.execute("SELECT fingerprint FROM evaluations WHERE suite != 'proxy'")
         return {row[0] for row in rows}
 
+    # -- batches ---------------------------------------------------------------------
+
+    def transaction(self) -> "_transaction":
+        """``with store.transaction():`` the writes inside are stored together or not at
+        all (a batch's results and its record)."""
+        return _transaction(self.db)
+
+    def add_batch(self, kind: str, actor: int, programs: list[int], attempt: int = 1) -> int:
+        """Record a batch about to go to actor number ``actor``; returns its id.
+        ``attempt``: 1 + the most times one of its programs went before."""
+        with _transaction(self.db):
+            return self.db.execute(
+                "INSERT INTO batches (kind, actor, attempt, programs, submitted) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (kind, actor, attempt, json.dumps(programs), time.time())).lastrowid
+
+    def finish_batch(self, batch: int, outcome: str, worker: str | None = None,
+                     rejected: int = 0) -> None:
+        """``ok`` (results stored, ``rejected`` of them already held), ``died`` (the
+        actor died), ``failed`` (the evaluator raised) or ``lost`` (the controller
+        stopped with it in flight)."""
+        with _transaction(self.db):
+            self.db.execute("UPDATE batches SET outcome=?, worker=?, rejected=?, finished=? "
+                            "WHERE id=? AND outcome IS NULL",
+                            (outcome, worker, rejected, time.time(), batch))
+
+    def lose_unfinished_batches(self) -> dict[tuple[str, int], int]:
+        """Mark the batches a killed controller left in flight ``lost``; returns
+        ``{(kind, program id): times sent}`` over every batch that brought nothing back."""
+        with _transaction(self.db):
+            self.db.execute("UPDATE batches SET outcome='lost', finished=? "
+                            "WHERE outcome IS NULL", (time.time(),))
+        sends = {}
+        for kind, programs in self.db.execute(
+                "SELECT kind, programs FROM batches WHERE outcome != 'ok'"):
+            for pid in json.loads(programs):
+                sends[kind, pid] = sends.get((kind, pid), 0) + 1
+        return sends
+
     # -- counters, stats, checkpoints ------------------------------------------------
 
     def program_count(self) -> int:
@@ -458,15 +513,20 @@ def _decoded(record: dict) -> dict:
 
 
 class _transaction:
-    """``with _transaction(db):`` BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
+    """``with _transaction(db):`` BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error); inside
+    another transaction, a part of it (the outer one commits or rolls back)."""
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self.outer = False
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.outer = True
         return self.db
 
     def __exit__(self, kind, value, traceback):
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if self.outer:
+            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
         return False

@@ -1,5 +1,6 @@
 """End-to-end searches on local Ray: improvement, a killed controller, a killed actor,
 and bad input. Slow (each starts Ray and compiles the smoke task), run in CI all the same.
+The same dispatch properties without Ray, in seconds: tests/test_search_dispatch.py.
 """
 
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dispatch_helpers import assert_each_result_stored_once, assert_went_again_once, batches
 from search.cli import main
 
 WEAK_SEED = """def train(w, g, m, v, lr):
@@ -23,7 +25,7 @@ WEAK_SEED = """def train(w, g, m, v, lr):
 
 
 def write_config(tmp_path, max_programs, warm_start="adamw", seed=0,
-                 meta="{every: 0}", extra="", step_size="tuned"):
+                 meta="{every: 0}", extra="", step_size="tuned", checkpoint_every_s=1):
     path = tmp_path / "search.yaml"
     path.write_text(f"""seed: {seed}
 warm_start: {warm_start}
@@ -32,7 +34,7 @@ tournament_size: 3
 evaluator: {{suite: mlp, seeds: [0], batch_size: 2, step_size: {step_size}}}
 meta_validation: {meta}
 stop: {{max_programs: {max_programs}}}
-checkpoint_every_s: 1
+checkpoint_every_s: {checkpoint_every_s}
 {extra}""")
     return path
 
@@ -78,6 +80,9 @@ def assert_consistent(run_dir, programs):
                            "e.fingerprint = p.fingerprint AND e.suite='proxy' "
                            "WHERE p.fitness != e.fitness")[0][0]
     assert wrong == 0  # every program carries its behaviour's fitness
+    # The store keeps one evaluation per behaviour whatever happens; the dispatch records
+    # say no result came back twice, or was turned away as already stored.
+    assert_each_result_stored_once(run_dir)
 
 
 @pytest.mark.slow
@@ -85,14 +90,20 @@ def test_small_search_beats_its_weak_seed(tmp_path):
     seed_file = tmp_path / "weak.py"
     seed_file.write_text(WEAK_SEED)
     # At a fixed step size the weak seed's tiny lr constant is what the search improves
-    # (tuned, SGD is nearly as good as AdamW on this task: there is little to find).
+    # (tuned, SGD is nearly as good as AdamW on this task: there is little to find). One
+    # actor: results come back in the order they were sent, so seed 1 fixes the run and
+    # the thresholds below are this run's, not a draw from the actors' timing.
     config = write_config(tmp_path, 150, warm_start=seed_file, seed=1,
                           meta="{suite: mlp@meta10, every: 15, top_k: 2}",
-                          extra="islands: 2\nrestart: {plateau: 12}\n", step_size="fixed")
+                          extra="islands: 2\nrestart: {plateau: 12}\nworkers: {actors: 1}\n",
+                          step_size="fixed")
     run = lion_search("run", str(config), "--out", str(tmp_path / "run"))
     out, _ = run.communicate(timeout=600)
     assert run.returncode == 0, out
     assert "stopped: program budget spent" in out and "#1 program" in out
+    # The plain progress lines (not a terminal) show the program budget and an ETA.
+    assert any(line.startswith("elapsed ") and "| programs " in line and "/150 (" in line
+               and " | ETA " in line for line in out.splitlines()), out
     seed_fitness = query(tmp_path / "run", "SELECT fitness FROM programs WHERE id=1")[0][0]
     best = query(tmp_path / "run", "SELECT MAX(fitness) FROM evaluations "
                                    "WHERE suite='proxy'")[0][0]
@@ -132,46 +143,95 @@ def test_a_search_with_a_hurdle_stops_most_children_there(tmp_path):
     assert all(runs > 1 for _, runs, _, _ in tuned)  # the others were tuned as before
 
 
+# The resumed controller is killed once batches are in flight and evaluations have been
+# stored since the last checkpoint (the config checkpoints every 600 s, so only the
+# interrupted run's last one exists): the resume has to take them from the rows.
+KILL_WHEN = """SELECT (SELECT COUNT(*) FROM evaluations) >= 12
+    AND EXISTS (SELECT 1 FROM batches WHERE outcome IS NULL)
+    AND EXISTS (SELECT 1 FROM evaluations WHERE finished > (SELECT MAX(at) FROM checkpoints))"""
+
+
 @pytest.mark.slow
 def test_controller_interrupted_then_killed_with_sigkill_resumes(tmp_path):
-    config = write_config(tmp_path, 300)
+    config = write_config(tmp_path, 150, checkpoint_every_s=600)
     run_dir = tmp_path / "run"
     run = lion_search("run", str(config), "--out", str(run_dir))
     wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 5)
     run.send_signal(signal.SIGINT)  # Ctrl-C: stops cleanly, says how to resume
     out, _ = run.communicate(timeout=120)
     assert run.returncode == 130 and "resume with" in out, out
+    assert all(b["outcome"] for b in batches(run_dir))  # its in-flight batches: lost
     run = lion_search("run", str(config), "--out", str(run_dir), "--resume")
-    wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 12)
+    wait_for(run_dir, KILL_WHEN, 1)
     run.send_signal(signal.SIGKILL)
     run.communicate(timeout=60)
     before_programs = query(run_dir, "SELECT id, source, fingerprint FROM programs")
     before_evaluations = query(run_dir, "SELECT fingerprint, fitness, losses FROM evaluations")
-    assert len(before_programs) < 300
+    assert len(before_programs) < 150
+    # Work was in flight at the kill: batches sent with no result, programs with no
+    # fitness (a batch's results and its record are stored together, so every program
+    # of an unanswered batch is one), and evaluations the last checkpoint has not seen.
+    in_flight = [b for b in batches(run_dir) if b["outcome"] is None]
+    held = {pid for b in in_flight for pid in b["programs"]}
+    pending = {pid for (pid,) in query(run_dir, "SELECT id FROM programs WHERE joined IS NULL")}
+    assert in_flight and held <= pending
+    assert query(run_dir, KILL_WHEN)[0][0] == 1
 
     resumed = lion_search("run", str(config), "--out", str(run_dir), "--resume")
     out, _ = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, out
+    assert f"resuming: {len(pending)} program(s) that were in flight go again" in out, out
     after_programs = query(run_dir, "SELECT id, source, fingerprint FROM programs")
     after_evaluations = query(run_dir, "SELECT fingerprint, fitness, losses FROM evaluations")
     assert after_programs[:len(before_programs)] == before_programs  # nothing lost
     assert set(before_evaluations) <= set(after_evaluations)  # nothing evaluated twice...
-    assert_consistent(run_dir, 300)  # ...and the run finished its budget
+    # ...the batches in flight at the kill were marked lost and each of their programs
+    # came back from exactly one batch sent after the resume, evaluated itself (not a
+    # twin's result) and only then...
+    assert_went_again_once(run_dir, [b["id"] for b in in_flight])
+    evaluated = dict(query(run_dir, "SELECT program, fingerprint FROM evaluations"))
+    assert held <= set(evaluated)
+    assert not {evaluated[pid] for pid in held} & {fp for fp, _, _ in before_evaluations}
+    assert_consistent(run_dir, 150)  # ...and every pending program joined, once
+
+
+def actor_holding_a_batch(run_dir, timeout=120):
+    """``(batch, actor, worker)``: a batch in flight on an actor whose process is known
+    (``actor-N@host:pid``, from a batch it returned), queued behind another batch on that
+    actor, so that it cannot finish before the actor is killed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = query(run_dir, """SELECT b.id, b.actor, (SELECT r.worker FROM batches r WHERE
+            r.actor = b.actor AND r.outcome = 'ok' ORDER BY r.id DESC LIMIT 1) FROM batches b
+            WHERE b.outcome IS NULL AND EXISTS (SELECT 1 FROM batches o WHERE
+            o.actor = b.actor AND o.outcome IS NULL AND o.id < b.id)""")
+        for batch, actor, worker in rows:
+            if worker:
+                return batch, actor, worker
+        time.sleep(0.05)
+    raise AssertionError("no actor held two batches")
 
 
 @pytest.mark.slow
 def test_actor_killed_mid_batch(tmp_path):
-    config = write_config(tmp_path, 300)
+    config = write_config(tmp_path, 150)
     run_dir = tmp_path / "run"
     run = lion_search("run", str(config), "--out", str(run_dir))
     wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 8)
-    # This run's actors name themselves "actor-N@host:pid" in the evaluations they store.
-    worker = query(run_dir, "SELECT worker FROM evaluations ORDER BY id DESC LIMIT 1")[0][0]
+    batch, actor, worker = actor_holding_a_batch(run_dir)
     os.kill(int(worker.rsplit(":", 1)[1]), signal.SIGKILL)
     out, _ = run.communicate(timeout=600)
     assert run.returncode == 0, out
     assert "died" in out and "goes to another actor" in out
-    assert_consistent(run_dir, 300)
+    died = [b for b in batches(run_dir) if b["outcome"] == "died"]
+    # The batch it held died with it, without a result, and only that actor's batches did
+    # (Ray fails every batch the dead actor held: the one it ran and the one queued).
+    assert batch in [b["id"] for b in died] and {b["actor"] for b in died} == {actor}
+    # Each program of theirs came back from exactly one later batch, of another process
+    # (another actor, or this one restarted)...
+    redone = assert_went_again_once(run_dir, [b["id"] for b in died])
+    assert redone and all(b["worker"] != worker for b in redone)
+    assert_consistent(run_dir, 150)  # ...and no batch's results came back twice
 
 
 def error_line(capsys) -> str:

@@ -141,6 +141,28 @@ def test_missing_foreign_and_damaged_run_directories(tmp_path):
     assert (tmp_path / "full" / "notes.txt").read_text() == "keep me"
 
 
+def test_batches_record_what_came_of_each(tmp_path):
+    store = RunStore.create(tmp_path / "run", {})
+    pid = add(store, epoch_start=True)
+    died, ok, lost = (store.add_batch("proxy", actor, [pid]) for actor in (0, 1, 0))
+    store.finish_batch(died, "died")
+    store.finish_batch(died, "ok", "w")  # what came of a batch is written once
+    with pytest.raises(RuntimeError):  # a batch's results and its record: all or none
+        with store.transaction():
+            store.add_evaluation("f", pid, "proxy", result(0.1), "w", [pid])
+            store.finish_batch(ok, "ok", "w")
+            raise RuntimeError("killed while storing")
+    assert store.counts()["evaluations"] == 0 and store.pending_programs()
+    with store.transaction():
+        assert store.add_evaluation("f", pid, "proxy", result(0.1), "w", [pid])
+        store.finish_batch(ok, "ok", "w")
+    assert store.lose_unfinished_batches() == {("proxy", pid): 2}  # died, then lost
+    rows = store.db.execute("SELECT actor, attempt, worker, outcome, rejected FROM batches "
+                            "ORDER BY id").fetchall()
+    assert rows == [(0, 1, None, "died", 0), (1, 1, "w", "ok", 0), (0, 1, None, "lost", 0)]
+    assert store.program(pid)["fitness"] == 0.1
+
+
 def test_corrupt_checkpoint_is_reported(tmp_path):
     store = RunStore.create(tmp_path / "run", {})
     store.save_checkpoint({"rng": [1]})
@@ -241,6 +263,7 @@ def test_a_run_made_before_the_step_size_columns_still_opens(tmp_path):
     for table, column in (("programs", "update_scale"), ("evaluations", "multipliers"),
                           ("evaluations", "runs")):
         db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    db.execute("DROP TABLE batches")  # and before the dispatch records
     db.commit()
     db.close()
     reader = RunStore.open_readonly(tmp_path / "old")
@@ -250,6 +273,7 @@ def test_a_run_made_before_the_step_size_columns_still_opens(tmp_path):
     assert writer.multipliers(pid) is None and writer.counts()["evaluations"] == 1
     assert writer.add_program("def train(w, g, lr):\n    u = g * 0.1\n    return u", pid,
                               "m", 0, "s2", "f2", 1, 0, update_scale=2.0) == pid + 1
+    assert writer.add_batch("proxy", 0, [pid + 1]) == 1  # the table is made on opening
 
 
 def test_actor_plan():

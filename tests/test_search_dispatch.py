@@ -1,0 +1,212 @@
+"""The controller's dispatch without Ray: every batch recorded, each behaviour evaluated
+once after an actor dies or the controller is killed, pending programs first on resume.
+
+The real loop (:meth:`Search.run`) runs against a stand-in ``ray`` module (``wait``,
+``get``, ``exceptions``) and actors in this process, so these tests take seconds; the
+same properties on real Ray actors and processes are tests/test_search_e2e.py's.
+"""
+
+import hashlib
+import sqlite3
+import sys
+import types
+from collections import Counter
+
+import pytest
+
+from dispatch_helpers import assert_each_result_stored_once, assert_went_again_once, \
+    batches, query
+from search.config import load_config_text
+from search.controller import Search
+from search.store import RunStore
+
+
+class ActorDied(Exception):
+    """Stands for ``ray.exceptions.RayActorError``."""
+
+
+class TaskFailed(Exception):
+    """Stands for ``ray.exceptions.RayTaskError``."""
+
+
+class Killed(BaseException):
+    """The controller is gone (as after SIGKILL): nothing of it runs any more."""
+
+
+class FakeRay(types.ModuleType):
+    """``ray`` as the controller uses it: a batch finishes in the order it was sent.
+    ``on_wait(n)`` is called at the n-th wait (from 1)."""
+
+    def __init__(self):
+        super().__init__("ray")
+        self.exceptions = types.SimpleNamespace(
+            RayActorError=ActorDied, WorkerCrashedError=ActorDied, RayTaskError=TaskFailed)
+        self.waits = 0
+        self.on_wait = None
+
+    def wait(self, refs, num_returns=1, timeout=None):
+        self.waits += 1
+        if self.on_wait:
+            self.on_wait(self.waits)
+        return refs[:num_returns], refs[num_returns:]
+
+    def get(self, ref):
+        if isinstance(ref.value, Exception):
+            raise ref.value
+        return ref.value
+
+
+class FakeRef:
+    """A batch's future: its result, or the error its ``get`` raises."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def fake_fitness(kind: str, source: str) -> float:
+    return int(hashlib.sha256(f"{kind}:{source}".encode()).hexdigest()[:6], 16) / 2 ** 24 - 0.5
+
+
+class FakeActor:
+    """An evaluator actor in this process. It evaluates a batch when it is sent (logging
+    ``(its name, kind, source)`` to ``ran``: where each evaluation happened), except the
+    batches numbered ``die_holding`` (its n-th, from 1), which it holds when it dies:
+    their results never come back."""
+
+    def __init__(self, name, ran, die_holding=()):
+        self.name, self.ran, self.die_holding = name, ran, set(die_holding)
+        self.sent = 0
+        self.evaluate = types.SimpleNamespace(remote=self._evaluate)
+
+    def _evaluate(self, kind, sources, centres=None, hurdles=None):
+        self.sent += 1
+        if self.sent in self.die_holding:
+            return FakeRef(ActorDied(f"{self.name} died"))
+        self.ran.extend((self.name, kind, source) for source in sources)
+        return FakeRef((self.name, [{"fitness": fake_fitness(kind, source), "losses": {"mlp": 1.0},
+                            "task_fitness": {"mlp": 0.0}, "status": "ok", "reason": None,
+                            "seconds": 0.0, "multipliers": None, "runs": 1.0}
+                           for source in sources]))
+
+
+@pytest.fixture
+def fake_ray(monkeypatch):
+    ray = FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", ray)  # the controller imports ray when it runs
+    return ray
+
+
+def config(max_programs, meta="{every: 0}"):
+    return load_config_text(f"""seed: 0
+population_size: 8
+tournament_size: 3
+evaluator: {{suite: mlp, seeds: [0], batch_size: 2}}
+meta_validation: {meta}
+stop: {{max_programs: {max_programs}}}
+""", "<test>")
+
+
+def quiet(message):
+    pass
+
+
+def source_of(run_dir, pid):
+    return query(run_dir, "SELECT source FROM programs WHERE id=?", pid)[0][0]
+
+
+def assert_fitness_of_the_behaviour(run_dir):
+    """Every program joined, with the fitness its behaviour's one evaluation got."""
+    rows = query(run_dir, "SELECT p.fitness, e.fitness, q.source FROM programs p "
+                          "JOIN evaluations e ON e.fingerprint = p.fingerprint "
+                          "AND e.suite = 'proxy' JOIN programs q ON q.id = e.program")
+    assert len(rows) == query(run_dir, "SELECT COUNT(*) FROM programs")[0][0]
+    assert all(joined == stored == fake_fitness("proxy", source)
+               for joined, stored, source in rows)
+
+
+def test_an_actor_that_dies_holding_two_batches_has_them_redone_once(tmp_path, fake_ray):
+    ran = []
+    search = Search.start(config(50, meta="{suite: mlp@meta10, every: 4, top_k: 2}"),
+                          tmp_path / "run", log=quiet)
+    actors = [FakeActor("a0", ran, die_holding={3, 4}), FakeActor("a1", ran)]
+    assert search.run(actors=actors) == "program budget spent"
+    search.store.close()
+
+    sent = batches(tmp_path / "run")
+    died = [b for b in sent if b["outcome"] == "died"]
+    # The dispatch record shows the two batches a0 held when it died, with no result.
+    assert [(b["actor"], b["attempt"], b["worker"]) for b in died] == [(0, 1, None)] * 2
+    assert [b["id"] for b in died] == [b["id"] for b in sent if b["actor"] == 0][2:4]
+    redone = assert_went_again_once(tmp_path / "run", [b["id"] for b in died])
+    assert {b["attempt"] for b in redone} == {2}
+    assert_each_result_stored_once(tmp_path / "run")
+    assert_fitness_of_the_behaviour(tmp_path / "run")
+    # Where the evaluations ran: each behaviour once on each suite, counted by the
+    # actors themselves (the store keeps one evaluation per behaviour whatever happens).
+    runs = Counter((kind, source) for _, kind, source in ran)
+    assert max(runs.values()) == 1
+    assert sum(1 for kind, _ in runs if kind == "meta") >= 2  # meta-validation ran too
+    assert len(runs) == query(tmp_path / "run", "SELECT COUNT(*) FROM evaluations")[0][0]
+
+
+def test_pending_programs_go_first_and_once_on_resume(tmp_path, fake_ray):
+    ran = []
+    killed = tmp_path / "killed"
+
+    def kill(wait):  # copy the store as it is at this instant, then the controller is gone
+        if wait == 5:
+            killed.mkdir()
+            copy = sqlite3.connect(killed / "run.sqlite")
+            search.store.db.backup(copy)
+            copy.close()
+            raise Killed
+
+    fake_ray.on_wait = kill
+    search = Search.start(config(60), tmp_path / "run", log=quiet)
+    with pytest.raises(Killed):
+        search.run(actors=[FakeActor("a0", ran), FakeActor("a1", ran)])
+    search.store.close()
+
+    # Work was in flight at the kill: batches sent without a result and programs with
+    # no fitness yet (those batches' programs, and twins waiting on them).
+    in_flight = [b for b in batches(killed) if b["outcome"] is None]
+    pending = query(killed, "SELECT id, fingerprint FROM programs WHERE joined IS NULL "
+                            "ORDER BY id")
+    assert len(in_flight) == 4  # two actors, two batches each
+    assert {pid for b in in_flight for pid in b["programs"]} <= {pid for pid, _ in pending}
+    evaluated_before = {fp for (fp,) in query(killed, "SELECT fingerprint FROM evaluations")}
+    assert not evaluated_before & {fp for _, fp in pending}
+    # The first program of each pending behaviour is evaluated again; its twins wait.
+    first_of_each, seen = [], set()
+    for pid, fp in pending:
+        if fp not in seen:
+            first_of_each.append(pid)
+            seen.add(fp)
+    last_before = max(b["id"] for b in batches(killed))
+
+    fake_ray.on_wait, fake_ray.waits, ran[:] = None, 0, []
+    resumed = Search.resume(RunStore.open(killed), config(60), log=quiet)
+    assert resumed.run(actors=[FakeActor("b0", ran), FakeActor("b1", ran)]) == \
+        "program budget spent"
+    resumed.store.close()
+
+    sent = batches(killed)
+    assert [b["outcome"] for b in sent if b["id"] in {i["id"] for i in in_flight}] == \
+        ["lost"] * 4
+    assert_went_again_once(killed, [b["id"] for b in in_flight])
+    # Re-dispatched before any new child: the first programs sent after the resume are
+    # the pending behaviours, in the order they were made.
+    after = [pid for b in sent if b["id"] > last_before for pid in b["programs"]]
+    assert after[:len(first_of_each)] == first_of_each
+    # Each evaluated exactly once after the resume (counted where the actors ran them),
+    # nothing evaluated before the kill ran again, and each pending program joined with
+    # its behaviour's fitness.
+    runs = Counter(source for _, _, source in ran)
+    assert all(runs[source_of(killed, pid)] == 1 for pid in first_of_each)
+    assert max(runs.values()) == 1
+    assert not {source_of(killed, pid) for (pid,) in query(
+        killed, "SELECT program FROM evaluations WHERE fingerprint IN (%s)"
+        % ",".join("?" * len(evaluated_before)), *evaluated_before)} & set(runs)
+    assert_each_result_stored_once(killed)
+    assert_fitness_of_the_behaviour(killed)
+    assert query(killed, "SELECT COUNT(*), COUNT(joined) FROM programs")[0] == (60, 60)
