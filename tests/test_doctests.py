@@ -27,7 +27,9 @@ def module_names() -> list[str]:
     for package in PACKAGES:
         names.append(package)
         path = importlib.import_module(package).__path__
-        names += [info.name for info in pkgutil.walk_packages(path, f"{package}.")]
+        # (a __main__ module runs its program when imported: it holds no examples)
+        names += [info.name for info in pkgutil.walk_packages(path, f"{package}.")
+                  if not info.name.endswith(".__main__")]
     return sorted(names)
 
 

@@ -14,8 +14,8 @@ import pytest
 from inspect_helpers import cli, make_synthetic_run, real_run, sql, top_by_sql
 from programs.printer import to_source
 from programs.seed_programs import load_seed
-from search.program_ref import load_program_ref
-from search.run_view import open_run
+from search.cli.program_ref import load_program_ref
+from search.cli.run_view import open_run
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +36,9 @@ def one_line_error(capsys_or_err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("module", ["search.run_view", "search.program_marks",
-                                    "search.program_diff", "search.run_series",
-                                    "search.report_plots", "search.program_ref"])
+@pytest.mark.parametrize("module", ["search.cli.run_view", "search.cli.program_marks",
+                                    "search.cli.program_diff", "search.cli.run_series",
+                                    "search.cli.report_plots", "search.cli.program_ref"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

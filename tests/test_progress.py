@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from search import progress
+from search.cli import progress
 from search.config import load_config
-from search.progress import Budgets, budget_fields, eta, format_budget
+from search.cli.progress import Budgets, budget_fields, eta, format_budget
 from search.rediscover import seed_config
 
 UNKNOWN = {"programs": None, "evaluations": None}

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from inspect_helpers import cli, make_synthetic_run, real_run, sql, top_by_sql
-from search.report import write_atomic
+from search.cli.report import write_atomic
 from search.store import RunStore
 
 FILES = {"index.html", "data.json", "fitness.png", "rates.png", "length.png"}
@@ -108,7 +108,7 @@ def test_report_numbers_are_the_stores(synthetic):
 
 
 def test_report_without_a_recogniser_or_any_evaluation(tmp_path, monkeypatch):
-    import search.program_marks as marks
+    import search.cli.program_marks as marks
 
     monkeypatch.setattr(marks, "_optional", lambda module, name: None)
     RunStore.create(tmp_path / "run", {"seed": 0}).close()

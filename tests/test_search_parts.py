@@ -299,7 +299,7 @@ def test_actor_plan_follows_the_evaluator_device():
 def test_progress_rates_span_the_window_not_the_last_update(monkeypatch):
     import io
 
-    from search import progress
+    from search.cli import progress
 
     clock = [0.0]
     monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])

@@ -50,7 +50,7 @@ def program_ref_multipliers(ref: str) -> dict | None:
 
 
 def _program_id(directory: str, ident: str) -> int:
-    from .cli import UsageError
+    from . import UsageError
 
     try:
         return int(ident)
@@ -60,8 +60,8 @@ def _program_id(directory: str, ident: str) -> int:
 
 
 def _open_run(directory: str):
-    from .cli import UsageError
-    from .store import RunStore, StoreError
+    from . import UsageError
+    from ..store import RunStore, StoreError
 
     try:
         return RunStore.open_readonly(directory)
@@ -71,7 +71,7 @@ def _open_run(directory: str):
 
 def run_program_source(directory: str, ident: str) -> str:
     """The source of program ``ident`` in the run at ``directory``."""
-    from .cli import UsageError
+    from . import UsageError
 
     program_id = _program_id(directory, ident)
     store = _open_run(directory)

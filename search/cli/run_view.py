@@ -35,7 +35,7 @@ import math
 import sqlite3
 from dataclasses import asdict, dataclass
 
-from .store import RunStore, StoreError
+from ..store import RunStore, StoreError
 
 PROXY = "proxy"
 
@@ -86,7 +86,7 @@ def open_run(directory) -> "RunView":
     Raises:
         UsageError: a missing, foreign or damaged run directory (one line).
     """
-    from .cli import UsageError
+    from . import UsageError
 
     try:
         store = RunStore.open_readonly(directory)
@@ -102,7 +102,7 @@ def reads_run(command):
 
     @functools.wraps(command)
     def wrapper(args):
-        from .cli import UsageError
+        from . import UsageError
 
         try:
             return command(args)
@@ -148,7 +148,7 @@ class RunView:
         Raises:
             UsageError: no such program in the run.
         """
-        from .cli import UsageError
+        from . import UsageError
 
         row = self.store.program(program_id)
         if row is None:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .inspect_commands import lineage_items, top_items
+from .inspection import lineage_items, top_items
 from .program_marks import ProgramMarks, lion_text
 from .run_view import RunView, json_safe, open_run, reads_run
 
@@ -38,7 +38,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 @reads_run
 def run_report(args) -> int:
-    from .cli import UsageError
+    from . import UsageError
 
     if args.n < 1:
         raise UsageError(f"-n must be at least 1 (got {args.n})")

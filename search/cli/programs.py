@@ -136,7 +136,7 @@ def run_evaluate(args) -> int:
     from evaluators.suite import EvaluatorConfig, SuiteEvaluator, resolve_suite
     from evaluators.tasks import SUITES
 
-    from .cli import UsageError
+    from . import UsageError
     from .program_ref import load_program_ref, program_ref_multipliers
 
     program = load_program_ref(args.file)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from programs.export import FORMATS
 
-from .program_commands import seed_list
+from .programs import seed_list
 
 DEFAULT_TOLERANCE = 0.005  # evaluators.measured_simplification's; not imported (jax)
 
@@ -87,7 +87,7 @@ def _measured_simplifier(args):
     from evaluators.measured_simplification import MeasuredSimplifier
     from evaluators.suite import EvaluatorConfig, resolve_suite
 
-    from .cli import UsageError
+    from . import UsageError
     from .program_ref import program_ref_multipliers
 
     try:
@@ -144,7 +144,7 @@ def run_export(args) -> int:
     from programs.export import export_module
     from programs.simplify import simplify
 
-    from .cli import UsageError
+    from . import UsageError
     from .program_ref import load_program_ref, program_ref_multipliers
 
     program = load_program_ref(args.program)

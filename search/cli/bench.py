@@ -41,7 +41,7 @@ LANDSCAPE_OPTIONS = ("suite", "seeds", "batch_size", "device")
 def run_bench(args) -> int:
     import importlib
 
-    from .cli import UsageError
+    from . import UsageError
 
     options = {name: getattr(args, name) for name in EVAL_OPTIONS
                if getattr(args, name) is not None}

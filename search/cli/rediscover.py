@@ -35,10 +35,10 @@ def add_rediscover_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_rediscover(args) -> int:
-    from .cli import UsageError
-    from .config import ConfigError, load_config
-    from .controller import warm_start_program
-    from .rediscover import RediscoverError, check_new, manifest, read_manifest
+    from . import UsageError
+    from ..config import ConfigError, load_config
+    from ..controller import warm_start_program
+    from ..rediscover import RediscoverError, check_new, manifest, read_manifest
 
     try:
         config = load_config(args.config, args.set)
@@ -69,7 +69,7 @@ def run_rediscover(args) -> int:
 def _simplify_suite(args, config) -> str | None:
     from evaluators.suite import resolve_suite
 
-    from .cli import UsageError
+    from . import UsageError
 
     suite = args.simplify_suite or config.meta_validation.suite
     if suite == "none":
@@ -82,19 +82,19 @@ def _simplify_suite(args, config) -> str | None:
 
 
 def _check_resume(stored: dict, asked: dict) -> None:
-    from .controller import OPERATIONAL_KEYS
-    from .rediscover import check_resumable
+    from ..controller import OPERATIONAL_KEYS
+    from ..rediscover import check_resumable
 
     check_resumable(stored, asked, OPERATIONAL_KEYS)
 
 
 def _experiment(args, config, out: Path, asked: dict) -> int:
-    from .cli import UsageError
-    from .controller import EvaluatorFailure
-    from .rediscover import MANIFEST
-    from .run_commands import start_ray
-    from .simplify_commands import write_atomically
-    from .workers import DeviceError, plan_actors, start_actors
+    from . import UsageError
+    from ..controller import EvaluatorFailure
+    from ..rediscover import MANIFEST
+    from .run import start_ray
+    from .simplify import write_atomically
+    from ..workers import DeviceError, plan_actors, start_actors
 
     address = args.address or config.ray.address
     start_ray(address, config.ray.dashboard)
@@ -133,12 +133,12 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
 
 
 def _seeds(args, config, out: Path, asked: dict, actors) -> int:
-    from .controller import Search
+    from ..controller import Search
     from .progress import Budgets, Progress
-    from .rediscover import (DONE, NEW, PARTIAL, RESULT, describe_seed, seed_config,
+    from ..rediscover import (DONE, NEW, PARTIAL, RESULT, describe_seed, seed_config,
                              seed_directory, seed_state)
-    from .simplify_commands import write_atomically
-    from .store import RunStore
+    from .simplify import write_atomically
+    from ..store import RunStore
 
     def log(message):
         print(message, flush=True)
@@ -173,7 +173,7 @@ def _seeds(args, config, out: Path, asked: dict, actors) -> int:
 
 def _summary(out: Path, asked: dict, seeds: int) -> dict:
     """The summary of seeds ``0 .. seeds-1`` as they stand now, with the budget."""
-    from .rediscover import seed_row, summarize
+    from ..rediscover import seed_row, summarize
 
     summary = summarize([seed_row(out, s, asked["budget_s"]) for s in range(seeds)])
     summary["budget_s"] = asked["budget_s"]

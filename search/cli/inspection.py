@@ -100,7 +100,7 @@ def run_top(args) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from .cli import UsageError
+    from . import UsageError
 
     if args.n < 1:
         raise UsageError(f"-n must be at least 1 (got {args.n})")

@@ -1,6 +1,6 @@
 """The report's figures (matplotlib, Agg backend: no display needed), as PNG bytes.
 
-Each function takes the series of :mod:`search.run_series` and returns the PNG file's
+Each function takes the series of :mod:`search.cli.run_series` and returns the PNG file's
 bytes, so the caller decides where (and how atomically) they are written.
 
 Example:
@@ -41,7 +41,7 @@ def _no_data(axes, what: str) -> None:
 def fitness_png(series: dict, lion: dict | None) -> bytes:
     """Best (top panel) and median (bottom panel) fitness against programs evaluated;
     the first Lion-family program as a vertical line (``lion``:
-    :func:`search.run_series.first_lion`). Two panels, because a median pulled down by
+    :func:`search.cli.run_series.first_lion`). Two panels, because a median pulled down by
     failed programs (fitness -10) would flatten the best curve on one scale."""
     import matplotlib
 

@@ -24,10 +24,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_run(args) -> int:
-    from .cli import UsageError
-    from .config import ConfigError, config_to_dict, load_config
-    from .controller import warm_start_program
-    from .store import RunStore, StoreError
+    from . import UsageError
+    from ..config import ConfigError, config_to_dict, load_config
+    from ..controller import warm_start_program
+    from ..store import RunStore, StoreError
 
     try:
         config = load_config(args.config, args.set)
@@ -55,8 +55,8 @@ KEYS_BEFORE_THEY_EXISTED = {"evaluator": {"step_size": "fixed", "tune_seeds": 1,
 
 def _check_resumable(store, config, to_dict) -> None:
     """Refuse ``config`` unless it equals the run's own but for the operational keys."""
-    from .cli import UsageError
-    from .controller import OPERATIONAL_KEYS
+    from . import UsageError
+    from ..controller import OPERATIONAL_KEYS
 
     stored, given = store.config(), to_dict(config)
     for section, defaults in KEYS_BEFORE_THEY_EXISTED.items():
@@ -70,11 +70,11 @@ def _check_resumable(store, config, to_dict) -> None:
 
 
 def _run(args, config, store) -> int:
-    from .cli import UsageError
-    from .controller import EvaluatorFailure, Search
+    from . import UsageError
+    from ..controller import EvaluatorFailure, Search
     from .progress import Budgets, Progress
-    from .store import StoreError
-    from .workers import DeviceError, plan_actors
+    from ..store import StoreError
+    from ..workers import DeviceError, plan_actors
 
     address = args.address or config.ray.address
     started_ray = address is None
@@ -121,8 +121,8 @@ def _run(args, config, store) -> int:
 def start_ray(address: str | None, dashboard: bool) -> None:
     """Join the cluster at ``address``, or start a loopback-only local Ray instance (None);
     a cluster that cannot be joined is a :class:`~search.cli.UsageError` (one line)."""
-    from .cli import UsageError
-    from .ray_cluster import ClusterError, start
+    from . import UsageError
+    from ..ray_cluster import ClusterError, start
 
     try:
         start(address, dashboard)
@@ -169,8 +169,8 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_status(args) -> int:
-    from .cli import UsageError
-    from .store import RunStore, StoreError
+    from . import UsageError
+    from ..store import RunStore, StoreError
 
     try:
         store = RunStore.open_readonly(args.dir)

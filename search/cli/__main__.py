@@ -1,0 +1,7 @@
+"""``python -m search.cli``: the ``lion-search`` console script."""
+
+import sys
+
+from search.cli import main
+
+sys.exit(main())
