@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from search.ray_cluster import LOCAL_ONLY, ClusterError, parse_address, token_available
+from tests.socket_table import LOOPBACK, listening
 from tests.test_search_e2e import query, write_config
 
 BIN = Path(sys.executable).parent
@@ -69,28 +70,13 @@ def test_an_unreachable_or_malformed_address_is_one_line(tmp_path, address, mess
     assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
 
 
-def listening(port: int) -> list[str]:
-    """Local addresses of the sockets listening on ``port`` (from /proc/net/tcp*)."""
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.rsplit(":", 1)
-            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-                found.append(address)
-    return found
-
-
-LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket table")
 def test_a_local_instance_listens_on_loopback_only():
     code = """
 import json
 from search.ray_cluster import start
-from tests.test_ray_cluster import listening
+from tests.socket_table import listening
 start(num_cpus=1)
 import ray
 node = ray.nodes()[0]
