@@ -38,6 +38,7 @@ PROGRAM_AXES = ("map", "vmap")
 
 
 STEP_SIZES = ("tuned", "fixed")
+HURDLE_PROBES = {0.25, 1.0, 4.0}  # multiples of the centre: the step-size search's first
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ class EvaluatorConfig:
             -6 .. 2 ** 6``): elementwise programs invariant to the gradient's scale (Lion,
             signum, Adam) score as without it; a mixture such as ``sign(m) + c g`` cannot
             be tuned to one scale.
+        hurdle_probes: where a child with a hurdle is first trained, as multiples of
+            its centre (each one of the step-size search's first probes: 1/4, 1, 4, so
+            passing costs nothing); its hurdle fitness is the best of them. ``(1,)``:
+            its parent's step; ``(1, 4)`` also 4x it, where a child whose best step is
+            far above its parent's (Lion's is 16x signum's at the same update size) can
+            pass.
     """
 
     suite: str | tuple = "cpu"
@@ -90,6 +97,7 @@ class EvaluatorConfig:
     sign_flips: bool = True
     schedule_input: bool = False
     scale_gradients: bool = True
+    hurdle_probes: tuple[float, ...] = (1.0,)
 
     def __post_init__(self):
         if not self.seeds:
@@ -103,6 +111,9 @@ class EvaluatorConfig:
                              f"not {self.step_size!r}")
         if not 1 <= self.tune_seeds:
             raise ValueError("tune_seeds must be >= 1")
+        if not self.hurdle_probes or not set(self.hurdle_probes) <= HURDLE_PROBES:
+            raise ValueError(f"hurdle_probes must be a non-empty list of "
+                             f"{sorted(HURDLE_PROBES)}, not {list(self.hurdle_probes)}")
 
 
 class TunedLosses(NamedTuple):
@@ -325,21 +336,27 @@ class SuiteEvaluator:
         return TunedLosses(losses, multipliers, seconds, runs, frozenset(stopped))
 
     def _hurdle(self, encoded, searches, per_seed, hurdles, seconds, runs) -> set[int]:
-        """Train each program with a hurdle at its centre (tuning seeds, every task);
-        stop the searches of those whose suite fitness there is below their hurdle."""
+        """Train each program with a hurdle at its centre times each of
+        ``hurdle_probes`` (tuning seeds, every task); stop the searches of those whose
+        best suite fitness there is below their hurdle."""
         reference = self.reference_losses()
         tune, seeds = len(self._seeds["tune"]), len(self.config.seeds)
         hurdled = [i for i, hurdle in enumerate(hurdles) if hurdle is not None]
-        fitness = {i: [] for i in hurdled}
+        offsets = sorted({round(2 * math.log2(p)) for p in self.config.hurdle_probes})
+        fitness = {(i, k): [] for i in hurdled for k in offsets}
         for label in self.tasks:
-            rows = [(i, grid_value(searches[label][i].centre)) for i in hurdled]
-            out = self._run(label, encoded, rows, "tune", seconds)
-            for (i, s), values in zip(rows, out):
+            rows = [(i, grid_value(searches[label][i].centre + k), k)
+                    for i in hurdled for k in offsets  # (none past the grid's end)
+                    if grid_value(searches[label][i].centre + k) in searches[label][i].probes()]
+            out = self._run(label, encoded, [(i, s) for i, s, _ in rows], "tune", seconds)
+            for (i, s, k), values in zip(rows, out):
                 per_seed[label][i, grid_index(s)] = values
                 runs[i] += tune / seeds / len(self.tasks)
                 searches[label][i].record(s, _mean_loss(values))
-                fitness[i].append(task_fitness(values, reference[label][:tune])[0])
-        stopped = {i for i in hurdled if suite_fitness(fitness[i]) < hurdles[i]}
+                fitness[i, k].append(task_fitness(values, reference[label][:tune])[0])
+        stopped = {i for i in hurdled
+                   if max(suite_fitness(fitness[i, k]) for k in offsets
+                          if len(fitness[i, k]) == len(self.tasks)) < hurdles[i]}
         for i in stopped:
             for label in self.tasks:
                 searches[label][i].stop()

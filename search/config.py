@@ -66,6 +66,7 @@ class EvaluatorSettings:
     sign_flips: bool = True
     schedule_input: bool = False
     scale_gradients: bool = True
+    hurdle_probes: tuple[float, ...] = (1.0,)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ _CHECKS = {
     "stop.time_limit_s": (lambda v: v is None or v > 0, "a number > 0 or null"),
     "evaluator.step_size": (lambda v: v in ("tuned", "fixed"), "tuned or fixed"),
     "evaluator.tune_seeds": (lambda v: v >= 1, "an integer >= 1"),
+    "evaluator.hurdle_probes": (lambda v: len(v) >= 1 and set(v) <= {0.25, 1.0, 4.0},
+                                "a non-empty list of 0.25, 1 and 4"),
     "checkpoint_every_s": (lambda v: v > 0, "a number > 0"),
     "show_top": (lambda v: v >= 0, "an integer >= 0"),
 }

@@ -1,6 +1,7 @@
 """The tuned fitness: the step-size search, the evaluator at each program's best
 multiplier, the fixed mode pinned, and the landscape bench's answer."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -232,3 +233,27 @@ def test_a_program_under_its_hurdle_stops_there_on_the_tuning_seed(tuned):
     reference = tuned.reference_losses()[task][0]
     assert stopped.fitness == pytest.approx(math.log(reference / stopped.losses[task]))
     assert stopped.fitness < plain[0].fitness + 5.0
+
+
+def test_a_hurdle_that_also_probes_4x_lets_a_child_needing_a_bigger_step_pass(tuned):
+    # Lion's best step is 16x signum's at the same update size: a child one mutation from
+    # its signum parent is hurdled far below its best step. Probing 4x the centre too
+    # (a first probe of the search anyway) lets it show what it can do there.
+    (task,) = tuned.tasks
+    lion = lion_with_step(0.0625)
+    best = tuned.evaluate([lion], [{task: 2.0}])[0].multipliers[task]
+    low = {task: best / 4}
+    wide = SuiteEvaluator(dataclasses.replace(tuned.config, hurdle_probes=(1.0, 4.0)))
+    at_centre = tuned.evaluate([lion], [low], hurdles=[100.0])[0]
+    at_both = wide.evaluate([lion], [low], hurdles=[100.0])[0]
+    assert at_centre.multipliers == low and at_both.multipliers == {task: best}
+    assert at_both.fitness > at_centre.fitness  # scored at the better of its two probes
+    between = (at_centre.fitness + at_both.fitness) / 2
+    assert tuned.evaluate([lion], [low], hurdles=[between])[0].reason.startswith("stopped")
+    passed = wide.evaluate([lion], [low], hurdles=[between])[0]
+    assert passed._replace(seconds=0) == wide.evaluate([lion], [low])[0]._replace(seconds=0)
+
+
+def test_hurdle_probes_are_first_probes_of_the_search():
+    with pytest.raises(ValueError, match="hurdle_probes must be"):
+        EvaluatorConfig(hurdle_probes=(2.0,))

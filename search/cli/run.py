@@ -50,7 +50,8 @@ def run_run(args) -> int:
 # What a run made before a config key existed ran with (so it resumes as it ran).
 KEYS_BEFORE_THEY_EXISTED = {"evaluator": {"step_size": "fixed", "tune_seeds": 1,
                                           "sign_flips": False, "schedule_input": True,
-                                          "scale_gradients": False}}
+                                          "scale_gradients": False,
+                                          "hurdle_probes": [1.0]}}
 
 
 def _check_resumable(store, config, to_dict) -> None:
