@@ -47,6 +47,10 @@ MAX_INDEX = 40        # 2 ** +-20: how far an edge may extend the search
 MAX_FAILED_EXTENSIONS = 2  # extensions toward small steps when every probe blew up
 
 
+FIRST_PROBES = (-RADIUS, 0, RADIUS)  # grid steps from the centre: centre / 4, centre, x4
+FIRST_PROBE_MULTIPLES = tuple(2.0 ** (k / 2.0) for k in FIRST_PROBES)  # (0.25, 1.0, 4.0)
+
+
 def grid_index(multiplier: float) -> int:
     """The grid point ``k`` nearest ``multiplier`` (``s = 2 ** (k / 2)``).
 
@@ -77,7 +81,7 @@ class StepSizeSearch:
     def __init__(self, centre: float = 1.0):
         self.centre = grid_index(centre)
         self.losses: dict[int, float] = {}   # grid index -> loss (inf for a blow-up)
-        self._pending = [self.centre - RADIUS, self.centre, self.centre + RADIUS]
+        self._pending = [self.centre + k for k in FIRST_PROBES]
         self._pending = [k for k in self._pending if abs(k) <= MAX_INDEX]
         self.stopped = False
         self._failed_extensions = 0

@@ -31,14 +31,13 @@ from . import compile_cache
 from .encoding import EncodedBatch, encode_batch
 from .fitness import WORST_FITNESS, suite_fitness, task_fitness
 from .interpreter import program_losses
-from .step_size import StepSizeSearch, grid_index, grid_value
+from .step_size import FIRST_PROBE_MULTIPLES, StepSizeSearch, grid_index, grid_value
 from .tasks import SIZE_NAMES, SUITES, ProxyTask, get_task, task_names
 
 PROGRAM_AXES = ("map", "vmap")
 
 
 STEP_SIZES = ("tuned", "fixed")
-HURDLE_PROBES = {0.25, 1.0, 4.0}  # multiples of the centre: the step-size search's first
 
 
 @dataclass(frozen=True)
@@ -111,9 +110,9 @@ class EvaluatorConfig:
                              f"not {self.step_size!r}")
         if not 1 <= self.tune_seeds:
             raise ValueError("tune_seeds must be >= 1")
-        if not self.hurdle_probes or not set(self.hurdle_probes) <= HURDLE_PROBES:
+        if not self.hurdle_probes or not set(self.hurdle_probes) <= set(FIRST_PROBE_MULTIPLES):
             raise ValueError(f"hurdle_probes must be a non-empty list of "
-                             f"{sorted(HURDLE_PROBES)}, not {list(self.hurdle_probes)}")
+                             f"{list(FIRST_PROBE_MULTIPLES)}, not {list(self.hurdle_probes)}")
 
 
 class TunedLosses(NamedTuple):
@@ -342,12 +341,12 @@ class SuiteEvaluator:
         reference = self.reference_losses()
         tune, seeds = len(self._seeds["tune"]), len(self.config.seeds)
         hurdled = [i for i, hurdle in enumerate(hurdles) if hurdle is not None]
-        offsets = sorted({round(2 * math.log2(p)) for p in self.config.hurdle_probes})
+        offsets = sorted({grid_index(p) for p in self.config.hurdle_probes})
         fitness = {(i, k): [] for i in hurdled for k in offsets}
         for label in self.tasks:
-            rows = [(i, grid_value(searches[label][i].centre + k), k)
-                    for i in hurdled for k in offsets  # (none past the grid's end)
-                    if grid_value(searches[label][i].centre + k) in searches[label][i].probes()]
+            rows = [(i, s, k) for i in hurdled for k in offsets
+                    for s in [grid_value(searches[label][i].centre + k)]
+                    if s in searches[label][i].probes()]  # (none past the grid's end)
             out = self._run(label, encoded, [(i, s) for i, s, _ in rows], "tune", seconds)
             for (i, s, k), values in zip(rows, out):
                 per_seed[label][i, grid_index(s)] = values

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from evaluators.step_size import FIRST_PROBE_MULTIPLES
+
 
 class ConfigError(ValueError):
     """A config file or override that is not valid; one line naming where."""
@@ -171,7 +173,7 @@ _CHECKS = {
     "stop.time_limit_s": (lambda v: v is None or v > 0, "a number > 0 or null"),
     "evaluator.step_size": (lambda v: v in ("tuned", "fixed"), "tuned or fixed"),
     "evaluator.tune_seeds": (lambda v: v >= 1, "an integer >= 1"),
-    "evaluator.hurdle_probes": (lambda v: len(v) >= 1 and set(v) <= {0.25, 1.0, 4.0},
+    "evaluator.hurdle_probes": (lambda v: len(v) >= 1 and set(v) <= set(FIRST_PROBE_MULTIPLES),
                                 "a non-empty list of 0.25, 1 and 4"),
     "checkpoint_every_s": (lambda v: v > 0, "a number > 0"),
     "show_top": (lambda v: v >= 0, "an integer >= 0"),
