@@ -16,6 +16,7 @@ import pytest
 
 from search.ray_cluster import LOCAL_ONLY, ClusterError, parse_address, token_available
 from tests.socket_table import LOOPBACK, listening
+from tests.test_rediscover import run_cli
 from tests.test_search_e2e import query, write_config
 
 BIN = Path(sys.executable).parent
@@ -25,12 +26,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def lion_search(*args, env=None, timeout=600):
-    done = subprocess.run([sys.executable, "-m", "search.cli", *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    return done.returncode, done.stdout, done.stderr
 
 
 def test_addresses_parse_or_are_refused():
@@ -64,7 +59,7 @@ def test_an_unreachable_or_malformed_address_is_one_line(tmp_path, address, mess
     config = write_config(tmp_path, 10)
     for command in (["run", config, "--out", tmp_path / "run"],
                     ["rediscover", config, "--seeds", 1, "--budget-s", 60, "--out", tmp_path / "exp"]):
-        code, stdout, stderr = lion_search(*command, "--address", address, timeout=120)
+        code, stdout, stderr = run_cli(*command, "--address", address, timeout=120)
         assert (code, stderr) == (2, f"lion-search {command[0]}: {message}\n")
         assert "Traceback" not in stderr and stdout == ""
     assert not (tmp_path / "run").exists() and not (tmp_path / "exp").exists()
@@ -130,7 +125,7 @@ def test_a_search_joins_a_head_started_the_default_way(tmp_path):
         wait_until_answers(port)
         assert set(listening(port)) <= LOOPBACK
         config = write_config(tmp_path, 12)
-        code, stdout, stderr = lion_search("run", config, "--out", tmp_path / "run",
+        code, stdout, stderr = run_cli("run", config, "--out", tmp_path / "run",
                                            "--address", f"127.0.0.1:{port}",
                                            env={**base, "HOME": home})
         assert code == 0, stderr + stdout
@@ -138,7 +133,7 @@ def test_a_search_joins_a_head_started_the_default_way(tmp_path):
         assert query(tmp_path / "run", "SELECT COUNT(*) FROM programs")[0][0] == 12
 
         # Without the cluster's token: refused, in one line, with the hint.
-        code, stdout, stderr = lion_search("run", config, "--out", tmp_path / "refused",
+        code, stdout, stderr = run_cli("run", config, "--out", tmp_path / "refused",
                                            "--address", f"127.0.0.1:{port}",
                                            env={**base, "HOME": stranger}, timeout=300)
         assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr, stderr

@@ -42,8 +42,10 @@ checkpoint_every_s: 1
     return path
 
 
-def run_cli(*args, timeout=600):
-    done = subprocess.run([sys.executable, "-m", "search.cli", *map(str, args)],
+def run_cli(*args, env=None, timeout=600):
+    """``lion-search ARGS`` in a subprocess (``env``: its environment, None: this one's):
+    ``(status, stdout, stderr)``."""
+    done = subprocess.run([sys.executable, "-m", "search.cli", *map(str, args)], env=env,
                           capture_output=True, text=True, timeout=timeout)
     return done.returncode, done.stdout, done.stderr
 
