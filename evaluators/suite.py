@@ -81,6 +81,13 @@ class EvaluatorConfig:
             its parent's step; ``(1, 4)`` also 4x it, where a child whose best step is
             far above its parent's (Lion's is 16x signum's at the same update size) can
             pass.
+        confirm_seeds: held-out seeds for the selection (none by default). A program
+            whose fitness on ``seeds`` reaches its *bar* (passed to :meth:`evaluate`;
+            the search passes its parent's fitness) is trained again on these at the
+            multipliers it was scored at, and its fitness is taken over ``seeds`` and
+            these together (the reference is run on them too): an apparent improvement
+            is confirmed on fresh seeds before it can lead, so that a lucky draw on
+            the search's few seeds is not kept at its lucky value.
     """
 
     suite: str | tuple = "cpu"
@@ -97,6 +104,7 @@ class EvaluatorConfig:
     schedule_input: bool = False
     scale_gradients: bool = True
     hurdle_probes: tuple[float, ...] = (1.0,)
+    confirm_seeds: tuple[int, ...] = ()
 
     def __post_init__(self):
         if not self.seeds:
@@ -113,6 +121,10 @@ class EvaluatorConfig:
         if not self.hurdle_probes or not set(self.hurdle_probes) <= set(FIRST_PROBE_MULTIPLES):
             raise ValueError(f"hurdle_probes must be a non-empty list of "
                              f"{list(FIRST_PROBE_MULTIPLES)}, not {list(self.hurdle_probes)}")
+        confirm = list(self.confirm_seeds)
+        if len(set(confirm)) != len(confirm) or set(confirm) & set(self.seeds):
+            raise ValueError(f"confirm_seeds must be distinct and not among seeds "
+                             f"{list(self.seeds)}, not {confirm}")
 
 
 class TunedLosses(NamedTuple):
@@ -139,6 +151,9 @@ class Evaluation(NamedTuple):
             is fixed; None where every multiplier tried blew up).
         runs: training runs spent, in plain evaluations (one run of every seed on every
             task is 1.0; the step-size search costs more).
+        seeds: how many seeds the fitness is over (the tuning seeds for a program
+            stopped at its hurdle; the seeds and the confirmation seeds for a confirmed
+            one).
     """
 
     fitness: float
@@ -149,6 +164,7 @@ class Evaluation(NamedTuple):
     seconds: float
     multipliers: dict | None = None
     runs: float = 1.0
+    seeds: int = 0
 
 
 def resolve_suite(suite) -> tuple[tuple[str, str], ...]:
@@ -206,7 +222,9 @@ class SuiteEvaluator:
         tune = min(self.config.tune_seeds, len(seeds))
         self._seeds = {name: jax.device_put(jnp.asarray(part, jnp.int32), self.device)
                        for name, part in (("all", seeds), ("tune", seeds[:tune]),
-                                          ("rest", seeds[tune:])) if part}
+                                          ("rest", seeds[tune:]),
+                                          ("confirm", tuple(self.config.confirm_seeds)))
+                       if part}
         self._reference = None
 
     @property
@@ -373,18 +391,60 @@ class SuiteEvaluator:
                 losses, _ = self.task_losses([program])
                 self.reference_multipliers = {label: 1.0 for label in self.tasks}
             self._reference = {label: values[0] for label, values in losses.items()}
+            if "confirm" in self._seeds:  # after the seeds, in the order of confirm_seeds
+                held_out = self._confirmation_losses([program], [self.reference_multipliers],
+                                                     np.zeros(1))
+                self._reference = {label: np.concatenate([values, held_out[label][0]])
+                                   for label, values in self._reference.items()}
         return self._reference
 
+    def _confirmation_losses(self, programs, multipliers: list[dict], seconds) -> dict:
+        """Per-seed losses ``{task: (programs, confirm seeds)}`` of each program at its
+        ``multipliers`` (one dict per program) on the confirmation seeds."""
+        encoded = self._encode(programs)
+        return {label: self._run(label, encoded,
+                                 [(i, float(m[label])) for i, m in enumerate(multipliers)],
+                                 "confirm", seconds)
+                for label in self.tasks}
+
     def evaluate(self, programs: Sequence[Program], centres: Sequence[dict] | None = None,
-                 hurdles: Sequence[float | None] | None = None) -> list[Evaluation]:
+                 hurdles: Sequence[float | None] | None = None,
+                 bars: Sequence[float | None] | None = None) -> list[Evaluation]:
         """Fitness and losses of each program; a blow-up is a result, not an exception.
 
         ``centres``: per program, where its step-size searches start (its parent's
         multipliers); ``hurdles``: per program, a fitness it must reach at its centre
         on the tuning seeds to be tuned (see :meth:`tuned_losses`); a program stopped
         there is scored on those seeds at its centre, and its ``reason`` says so. Both
-        are ignored when the step size is fixed.
+        are ignored when the step size is fixed. ``bars``: per program, a fitness (or
+        None); with ``confirm_seeds`` in the config, a program whose fitness reaches
+        its bar is confirmed there (see :class:`EvaluatorConfig`).
         """
+        results, losses = self._evaluate(programs, centres, hurdles)
+        if bars is None or "confirm" not in self._seeds:
+            return results
+        chosen = [row for row, (result, bar) in enumerate(zip(results, bars))
+                  if bar is not None and result.status == "ok"
+                  and result.seeds == len(self.config.seeds) and result.fitness >= bar]
+        if not chosen:
+            return results
+        seconds = np.zeros(len(chosen))
+        held_out = self._confirmation_losses([programs[row] for row in chosen],
+                                             [results[row].multipliers for row in chosen],
+                                             seconds)
+        share = len(self.config.confirm_seeds) / len(self.config.seeds)
+        for index, row in enumerate(chosen):
+            result = results[row]
+            results[row] = self.evaluate_losses(
+                {label: np.concatenate([losses[label][row], held_out[label][index]])
+                 for label in self.tasks},
+                seconds=result.seconds + float(seconds[index]), runs=result.runs + share,
+                multipliers=result.multipliers)
+        return results
+
+    def _evaluate(self, programs, centres, hurdles) -> tuple[list[Evaluation], dict]:
+        """:meth:`evaluate` before the confirmation, and the per-seed losses
+        ``{task: (programs, seeds)}``."""
         stopped = frozenset()
         if self.tuned:
             losses, multipliers, seconds, runs, stopped = self.tuned_losses(
@@ -400,13 +460,14 @@ class SuiteEvaluator:
                                      multipliers={label: multipliers[label][row]
                                                   for label in self.tasks},
                                      hurdle=hurdles[row] if row in stopped else None)
-                for row in range(len(programs))]
+                for row in range(len(programs))], losses
 
     def evaluate_losses(self, losses: dict, seconds: float = 0.0, runs: float = 1.0,
                         multipliers: dict | None = None, hurdle: float | None = None
                         ) -> Evaluation:
         """The :class:`Evaluation` of one program from its per-seed losses per task (the
-        leading seeds of the config; the reference is taken on the same ones).
+        leading seeds of the config, then its confirmation seeds; the reference is taken
+        on the same ones).
         ``hurdle``: the hurdle the program stopped at, if it did."""
         reference = self.reference_losses()
         per_task, reasons, task_losses = {}, [], {}
@@ -428,7 +489,8 @@ class SuiteEvaluator:
             fitness=WORST_FITNESS if reasons else total, losses=task_losses,
             task_fitness=per_task, status="failed" if reasons else "ok",
             reason=note, seconds=seconds,
-            multipliers=multipliers or {label: 1.0 for label in self.tasks}, runs=runs)
+            multipliers=multipliers or {label: 1.0 for label in self.tasks}, runs=runs,
+            seeds=int(np.asarray(next(iter(losses.values()))).size))
 
 def centre_for(centres: dict | None, label: str) -> float:
     """Where a search on task ``label`` starts: ``centres[label]``, else the geometric

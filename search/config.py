@@ -69,6 +69,7 @@ class EvaluatorSettings:
     schedule_input: bool = False
     scale_gradients: bool = True
     hurdle_probes: tuple[float, ...] = (1.0,)
+    confirm_seeds: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,10 @@ def _check_together(config: SearchConfig, source: str) -> None:
             resolve_suite(suite)
         except ValueError as err:
             raise ConfigError(f"{source}: {key}: {err}") from None
+    confirm = list(config.evaluator.confirm_seeds)
+    if len(set(confirm)) != len(confirm) or set(confirm) & set(config.evaluator.seeds):
+        raise ConfigError(f"{source}: evaluator.confirm_seeds must be distinct and not among "
+                          f"evaluator.seeds {list(config.evaluator.seeds)}, not {confirm}")
     if config.evaluator.max_length < config.mutation.max_length:
         raise ConfigError(
             f"{source}: evaluator.max_length ({config.evaluator.max_length}) must be >= "

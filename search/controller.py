@@ -279,6 +279,7 @@ class Search:
 
     def _submit(self, kind, entries, index, actor):
         hurdles = [self._hurdle(kind, pid) for _, pid, _ in entries]
+        bars = [self._bar(kind, pid) for _, pid, _ in entries]
         pids = [pid for _, pid, _ in entries]
         attempt = 1 + max(self.sends.get((kind, pid), 0) for pid in pids)
         for pid in pids:
@@ -286,7 +287,8 @@ class Search:
         batch = self.store.add_batch(kind, index, pids, attempt)  # before it can run
         future = actor.evaluate.remote(kind, [source for _, _, source in entries],
                                        [self._centre(kind, pid) for _, pid, _ in entries],
-                                       hurdles if any(h is not None for h in hurdles) else None)
+                                       hurdles if any(h is not None for h in hurdles) else None,
+                                       bars if any(b is not None for b in bars) else None)
         self.jobs[future] = Job(kind, entries, index, batch)
 
     def _hurdle(self, kind: str, pid: int) -> float | None:
@@ -298,6 +300,17 @@ class Search:
         parent = self.store.program(pid)["parent"]
         fitness = None if parent is None else self.store.program(parent)["fitness"]
         return None if fitness is None else fitness - margin
+
+    def _bar(self, kind: str, pid: int) -> float | None:
+        """The fitness at which a program is confirmed on the held-out seeds (when
+        ``evaluator.confirm_seeds`` are set): its parent's, so that every apparent
+        improvement is confirmed before it can lead; a parentless program (the warm
+        start, a restart) always is."""
+        if kind != PROXY or not self.config.evaluator.confirm_seeds:
+            return None
+        parent = self.store.program(pid)["parent"]
+        fitness = None if parent is None else self.store.program(parent)["fitness"]
+        return -math.inf if fitness is None else fitness
 
     def _centre(self, kind: str, pid: int) -> dict | None:
         """Where a program's step-size searches start: for the proxy suite its parent's

@@ -265,13 +265,13 @@ class RunStore:
             multipliers = result.get("multipliers")
             self.db.execute(
                 "INSERT INTO evaluations (fingerprint, program, suite, fitness, losses, "
-                "task_fitness, status, reason, seconds, worker, finished, multipliers, runs) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "task_fitness, status, reason, seconds, worker, finished, multipliers, runs, "
+                "seeds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (fingerprint, program, suite, result["fitness"], json.dumps(result["losses"]),
                  json.dumps(result["task_fitness"]), result["status"], result["reason"],
                  result["seconds"], worker, time.time(),
                  None if multipliers is None else json.dumps(multipliers),
-                 result.get("runs", 1.0)))
+                 result.get("runs", 1.0), result.get("seeds") or None))
             joiners = list(joiners)
             if joiners:
                 self._join(joiners, result["fitness"], cache_hit=False)

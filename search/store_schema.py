@@ -8,6 +8,7 @@ ADDED_COLUMNS = (
     ("programs", "update_scale", "REAL NOT NULL DEFAULT 1.0"),
     ("evaluations", "multipliers", "TEXT"),
     ("evaluations", "runs", "REAL NOT NULL DEFAULT 1.0"),
+    ("evaluations", "seeds", "INTEGER"),
 )
 DATABASE = "run.sqlite"
 
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS evaluations (
     finished REAL NOT NULL,
     multipliers TEXT,
     runs REAL NOT NULL DEFAULT 1.0,
+    seeds INTEGER,
     UNIQUE (fingerprint, suite)
 );
 CREATE TABLE IF NOT EXISTS batches (

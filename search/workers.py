@@ -19,21 +19,21 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
-from dataclasses import dataclass, field
 
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ActorPlan:
     """How many actors, with which resources and environment."""
 
     count: int
     num_cpus: float
     num_gpus: float
-    env: dict = field(default_factory=dict)
+    env: dict = dataclasses.field(default_factory=dict)
 
 
 class DeviceError(ValueError):
@@ -72,7 +72,8 @@ class EvaluatorWorker:
     ``multipliers`` and ``runs``. ``suite_kind`` is ``"proxy"`` or ``"meta"``; each suite
     compiles on first use. ``centres`` (per program, ``{task: multiplier}`` or None) say
     where each step-size search starts, ``hurdles`` (per program, a fitness or None) the
-    fitness it must reach there to be tuned.
+    fitness it must reach there to be tuned, ``bars`` (per program, a fitness or None)
+    the fitness at which it is confirmed on the held-out seeds.
     """
 
     def __init__(self, evaluator: dict, meta_suite: str, name: str):
@@ -85,19 +86,21 @@ class EvaluatorWorker:
         from evaluators.suite import EvaluatorConfig, SuiteEvaluator
 
         if kind not in self.evaluators:
-            settings = dict(self.settings)
-            if kind == "meta":
+            settings = {key: tuple(value) if isinstance(value, list) else value
+                        for key, value in self.settings.items()}
+            if kind == "meta":  # the best programs on larger tasks: no selection there
                 settings["suite"] = self.meta_suite
-            settings["seeds"] = tuple(settings["seeds"])
+                settings["confirm_seeds"] = ()
             self.evaluators[kind] = SuiteEvaluator(EvaluatorConfig(**settings))
         return self.evaluators[kind]
 
     def evaluate(self, kind: str, sources: list[str], centres: list | None = None,
-                 hurdles: list | None = None) -> tuple[str, list[dict]]:
+                 hurdles: list | None = None, bars: list | None = None
+                 ) -> tuple[str, list[dict]]:
         from programs.parser import parse
 
         programs = [parse(source) for source in sources]
-        results = self._evaluator(kind).evaluate(programs, centres, hurdles)
+        results = self._evaluator(kind).evaluate(programs, centres, hurdles, bars)
         return self.name, [result._asdict() for result in results]
 
     def warm_up(self) -> str:
@@ -130,13 +133,18 @@ def start_actors(config, count: int | None = None, prefix: str = "actor"):
 
     plan = plan_actors(ray.cluster_resources(), count or config.workers.actors,
                        config.workers.gpus_per_actor, config.evaluator.device)
-    settings = config.evaluator
-    evaluator = {"suite": settings.suite, "seeds": list(settings.seeds),
-                 "batch_size": settings.batch_size, "max_length": settings.max_length,
-                 "device": settings.device, "program_axis": settings.program_axis,
-                 "step_size": settings.step_size, "tune_seeds": settings.tune_seeds,
-                 "sign_flips": settings.sign_flips,
-                 "schedule_input": settings.schedule_input,
-                 "scale_gradients": settings.scale_gradients}
+    evaluator = evaluator_settings(config)
     return plan, [make_actor(plan, evaluator, config.meta_validation.suite, f"{prefix}-{i}")
                   for i in range(plan.count)]
+
+
+def evaluator_settings(config) -> dict:
+    """Every ``evaluator`` setting of a :class:`~search.config.SearchConfig` as plain
+    data for the actors (all of them: a setting left out would silently not apply).
+
+    >>> from search.config import SearchConfig
+    >>> evaluator_settings(SearchConfig())["confirm_seeds"]
+    []
+    """
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(config.evaluator).items()}

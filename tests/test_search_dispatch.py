@@ -7,6 +7,7 @@ same properties on real Ray actors and processes are tests/test_search_e2e.py's.
 """
 
 import hashlib
+import math
 import sqlite3
 import sys
 import types
@@ -76,10 +77,12 @@ class FakeActor:
     def __init__(self, name, ran, die_holding=()):
         self.name, self.ran, self.die_holding = name, ran, set(die_holding)
         self.sent = 0
+        self.bars = []  # per batch sent: (its sources, the bars it came with)
         self.evaluate = types.SimpleNamespace(remote=self._evaluate)
 
-    def _evaluate(self, kind, sources, centres=None, hurdles=None):
+    def _evaluate(self, kind, sources, centres=None, hurdles=None, bars=None):
         self.sent += 1
+        self.bars.append((sources, bars))
         if self.sent in self.die_holding:
             return FakeRef(ActorDied(f"{self.name} died"))
         self.ran.extend((self.name, kind, source) for source in sources)
@@ -96,11 +99,11 @@ def fake_ray(monkeypatch):
     return ray
 
 
-def config(max_programs, meta="{every: 0}"):
+def config(max_programs, meta="{every: 0}", evaluator=""):
     return load_config_text(f"""seed: 0
 population_size: 8
 tournament_size: 3
-evaluator: {{suite: mlp, seeds: [0], batch_size: 2}}
+evaluator: {{suite: mlp, seeds: [0], batch_size: 2{evaluator}}}
 meta_validation: {meta}
 stop: {{max_programs: {max_programs}}}
 """, "<test>")
@@ -210,3 +213,26 @@ def test_pending_programs_go_first_and_once_on_resume(tmp_path, fake_ray):
     assert_each_result_stored_once(killed)
     assert_fitness_of_the_behaviour(killed)
     assert query(killed, "SELECT COUNT(*), COUNT(joined) FROM programs")[0] == (60, 60)
+
+
+@pytest.mark.parametrize("held_out", [False, True])
+def test_with_held_out_seeds_each_child_is_sent_with_its_parents_fitness_as_its_bar(
+        tmp_path, fake_ray, held_out):
+    ran = []
+    actors = [FakeActor("a0", ran), FakeActor("a1", ran)]
+    search = Search.start(config(30, evaluator=", confirm_seeds: [5, 6]" if held_out else ""),
+                          tmp_path / "run", log=quiet)
+    assert search.run(actors=actors) == "program budget spent"
+    search.store.close()
+    sent = [(source, bar) for actor in actors for sources, bars in actor.bars
+            for source, bar in zip(sources, bars or [None] * len(sources))]
+    assert len(sent) == 30 - query(tmp_path / "run", "SELECT SUM(cache_hit) FROM programs")[0][0]
+    if not held_out:
+        assert {bar for _, bar in sent} == {None}
+        return
+    parents = dict(query(tmp_path / "run", "SELECT p.source, q.fitness FROM programs p "
+                                           "LEFT JOIN programs q ON q.id = p.parent"))
+    # The warm start has no parent: it is always confirmed.
+    assert all(bar == (-math.inf if parents[source] is None else parents[source])
+               for source, bar in sent)
+    assert sum(parents[source] is not None for source, _ in sent) >= 10

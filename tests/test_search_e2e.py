@@ -312,7 +312,7 @@ def test_evaluator_fault_stops_the_search_and_the_run_resumes(tmp_path):
     from search.store import RunStore
 
     class BrokenEvaluator:
-        def evaluate(self, kind, sources, centres=None, hurdles=None):
+        def evaluate(self, kind, sources, centres=None, hurdles=None, bars=None):
             raise RuntimeError("the evaluator broke\nand said more on a second line")
 
     config = load_config(write_config(tmp_path, 40))

@@ -51,7 +51,7 @@ def run_run(args) -> int:
 KEYS_BEFORE_THEY_EXISTED = {"evaluator": {"step_size": "fixed", "tune_seeds": 1,
                                           "sign_flips": False, "schedule_input": True,
                                           "scale_gradients": False,
-                                          "hurdle_probes": [1.0]}}
+                                          "hurdle_probes": [1.0], "confirm_seeds": []}}
 
 
 def _check_resumable(store, config, to_dict) -> None:
