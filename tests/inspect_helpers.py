@@ -78,7 +78,8 @@ def make_synthetic_run(directory: Path) -> dict:
     p2, fp2 = _add(store, signum, p1, "modify: line 3 argument 1: m -> g")
     store.add_evaluation(fp2, p2, "proxy", _result(-0.5, {"mlp": 1.875}), "w0", [p2])
     p3, fp3 = _add(store, lion, p2, "insert: line 2: c = interp(g, m, 0.9)")
-    store.add_evaluation(fp3, p3, "proxy", _result(0.25, {"mlp": 0.9375}), "w0", [p3])
+    store.add_evaluation(fp3, p3, "proxy", _result(0.25, {"mlp": 0.9375}) | {"seeds": 12},
+                         "w0", [p3])  # confirmed on held-out seeds
     store.add_evaluation(fp3, p3, "meta10", _result(0.125, {"mlp@meta10": 0.5}), "w0")
     p4, fp4 = _add(store, parse(ADAMW_WITH_DEAD_CODE), p1, "insert: line 4: dead = cos(w)")
     assert fp4 == fp1

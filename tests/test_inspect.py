@@ -111,7 +111,8 @@ def test_show_lion_meta_failed_and_pending(synthetic):
     directory, run = synthetic
     out = cli("show", directory, run["lion"])[1]
     assert "Lion family: yes (b1 0.9, b2 0.99" in out
-    assert "fitness on meta10: +0.1250" in out and "mlp@meta10" in out
+    assert "fitness on meta10: +0.1250 (ok)" in out.splitlines() and "mlp@meta10" in out
+    assert "fitness on proxy: +0.2500 over 12 seeds (ok)" in out.splitlines()
     failed = cli("show", directory, run["failed"])[1]
     assert "failed: mlp: non-finite" in failed and "non-finite" in failed
     assert "not evaluated yet" in cli("show", directory, run["pending"])[1]

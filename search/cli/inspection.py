@@ -168,7 +168,8 @@ def show_report(view: RunView, program_id: int, marks: ProgramMarks) -> dict:
         "parent_fitness": parent.fitness if parent else None,
         "evaluations": {suite: {key: record_[key] for key in (
             "program", "fitness", "losses", "task_fitness", "status", "reason", "seconds",
-            "worker")} | {"multipliers": view.store.multipliers(program_id, suite)}
+            "worker")} | {"multipliers": view.store.multipliers(program_id, suite),
+                          "seeds": record_.get("seeds")}
             for suite, record_ in evaluations.items()}})
 
 
@@ -205,7 +206,8 @@ def show_lines(report: dict) -> list[str]:
         shared = "" if evaluation["program"] == report["id"] else \
             f"; same behaviour as program {evaluation['program']}, evaluated as that one"
         reason = f": {evaluation['reason']}" if evaluation["reason"] else ""
-        lines.append(f"fitness on {suite}: {_fitness(evaluation['fitness'])} "
+        seeds = f" over {evaluation['seeds']} seeds" if evaluation.get("seeds") else ""
+        lines.append(f"fitness on {suite}: {_fitness(evaluation['fitness'])}{seeds} "
                      f"({evaluation['status']}{reason}{shared})")
         multipliers = evaluation.get("multipliers") or {}
         for task, loss in evaluation["losses"].items():
