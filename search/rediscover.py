@@ -17,7 +17,9 @@ stopped at the time limit go on.
 
 A seed's outcome (:func:`describe_seed`) gives the wall time and evaluations to its first
 Lion-family program (:mod:`programs.lion_core`), that program, its simplified form and
-the fitted b1, b2 and weight decay. Simplification is the exact one first
+the fitted b1, b2 and weight decay, and how the search judged it: its fitness (over
+how many seeds), its parent's, and whether the hurdle turned it away (a program found
+but stopped there was generated, not selected). Simplification is the exact one first
 (:mod:`programs.simplify`); when that does not end at Lion itself, the measured steps
 (:mod:`evaluators.measured_simplification`, on ``simplify_suite``) try to strip what the
 search grew around the Lion core.
@@ -156,6 +158,8 @@ def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | N
             return result
         row = store.program(first["program"])
         centres = store.multipliers(first["program"])
+        evaluation = store.evaluation(row["fingerprint"]) or {}
+        parent = store.program(row["parent"]) if row["parent"] is not None else None
     finally:
         store.close()
     program = parse(row["source"])
@@ -165,7 +169,11 @@ def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | N
                   programs_to_lion=first["programs"], kind=family.kind if family else None,
                   b1=family.b1 if family else None, b2=family.b2 if family else None,
                   weight_decay=family.weight_decay if family else None,
-                  extras=list(family.extras) if family else [])
+                  extras=list(family.extras) if family else [],
+                  fitness_seeds=evaluation.get("seeds"),
+                  parent_fitness=parent["fitness"] if parent else None,
+                  stopped_at_hurdle=(evaluation.get("reason") or "").startswith(
+                      "stopped at the hurdle"))
     simplified, evaluations = simplify_found(program, simplify_suite, centres, log)
     found_family = lion_family(simplified)
     result["simplified"] = {

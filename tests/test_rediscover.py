@@ -67,6 +67,9 @@ def test_found_at_once_with_its_simplified_form_then_one_more_seed(tmp_path):
     assert run["simplified"]["kind"] == "Lion" and "clip" not in run["simplified"]["source"]
     assert run["simplified"]["measured_evaluations"] > 0
     assert run["stopped"] == "found a Lion-family program"
+    # The warm start: no parent, no hurdle, scored on the config's two seeds.
+    assert (run["parent_fitness"], run["stopped_at_hurdle"], run["fitness_seeds"]) == \
+        (None, False, 2)
     assert "rediscovery" in stdout and "found 1 of 1 (rate 100%)" in stdout
     assert "Lion core with extras" in stdout
     # The seed's progress lines show its time budget and the ETA to it.
@@ -170,3 +173,31 @@ def test_summary_counts_unfound_seeds_as_never():
     assert summary["median_time_to_lion_s"] is None  # fewer than half found Lion
     assert summarize(runs[:2])["median_time_to_lion_s"] is None
     assert summarize(runs[:1])["median_evaluations_to_lion"] == 5
+
+
+@pytest.mark.parametrize("reason, seeds, judged", [
+    ("stopped at the hurdle: +0.0840 at its centre on 1 seed(s), below +0.1360", 1,
+     "Lion, stopped at the hurdle"),
+    (None, 12, "Lion (+0.2000 on 12 seeds; parent +0.1200)")])
+def test_a_found_lion_says_how_the_search_judged_it(tmp_path, reason, seeds, judged):
+    from programs.seed_programs import load_seed
+    from search.cli.rediscover import table_rows
+    from search.rediscover import describe_seed, seed_directory
+    from search.store import RunStore
+    from tests.inspect_helpers import _add, _result
+
+    store = RunStore.create(seed_directory(tmp_path, 0), {"seed": 0})
+    parent, fp = _add(store, load_seed("signum"), None, "warm start")
+    store.add_evaluation(fp, parent, "proxy", _result(0.12, {"vit": 0.9}) | {"seeds": 12},
+                         "w0", [parent])
+    lion, fp = _add(store, load_seed("lion"), parent, "modify")
+    fitness = 0.084 if reason else 0.2
+    store.add_evaluation(fp, lion, "proxy", _result(fitness, {"vit": 0.8}, reason=reason)
+                         | {"seeds": seeds}, "w0", [lion])
+    store.set_meta("first_lion", json.dumps({"program": lion, "evaluations": 2,
+                                             "programs": 2, "elapsed_s": 5.0}))
+    store.close()
+    run = describe_seed(tmp_path, 0, 60.0, simplify_suite=None, log=lambda _: None)
+    assert (run["found"], run["program"], run["parent_fitness"]) == (True, lion, 0.12)
+    assert (run["stopped_at_hurdle"], run["fitness_seeds"]) == (reason is not None, seeds)
+    assert table_rows({"runs": [run]})[0][1] == judged

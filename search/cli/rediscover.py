@@ -197,7 +197,7 @@ def table_rows(summary: dict) -> list[list[str]]:
     for run in summary["runs"]:
         simplified = run.get("simplified", {})
         if run.get("found"):
-            outcome = run.get("kind") or "Lion-family"
+            outcome = (run.get("kind") or "Lion-family") + judged_text(run)
             time_text = f"{run['time_to_lion_s']:.0f} s"
             evaluations = str(run.get("evaluations_to_lion", "-"))
         elif run.get("pending") and "elapsed_s" not in run:
@@ -212,6 +212,25 @@ def table_rows(summary: dict) -> list[list[str]]:
                      _number(run.get("b1")), _number(run.get("b2")),
                      _number(run.get("weight_decay")), simplified.get("kind", "-")])
     return rows
+
+
+def judged_text(run: dict) -> str:
+    """How the search judged the Lion-family program it found: turned away at the
+    hurdle, or its fitness against its parent's.
+
+    >>> judged_text({"stopped_at_hurdle": True})
+    ', stopped at the hurdle'
+    >>> judged_text({"fitness": 0.2, "parent_fitness": 0.12, "fitness_seeds": 12})
+    ' (+0.2000 on 12 seeds; parent +0.1200)'
+    >>> judged_text({})
+    ''
+    """
+    if run.get("stopped_at_hurdle"):
+        return ", stopped at the hurdle"
+    if run.get("fitness") is None or run.get("parent_fitness") is None:
+        return ""
+    seeds = f" on {run['fitness_seeds']} seeds" if run.get("fitness_seeds") else ""
+    return f" ({run['fitness']:+.4f}{seeds}; parent {run['parent_fitness']:+.4f})"
 
 
 def overall_line(summary: dict) -> str:
