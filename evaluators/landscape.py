@@ -70,6 +70,12 @@ PANEL = (
     PanelEntry("rung2_drift_winner", False),
     PanelEntry("rung1_signum_plus_g", False),
     PanelEntry("rung1_signum_small_g", False),
+    PanelEntry("rung1_sign_m_plus_sign_g", False),
+    PanelEntry("rung1_sin_ema_0.78", False),
+    PanelEntry("signum_0.5", False),
+    PanelEntry("signum_0.8", False),
+    PanelEntry("cautious_signum_0.92", False),
+    PanelEntry("cautious_lion", False),
 )
 LION = "lion"
 

@@ -67,8 +67,26 @@ def variant_task(name: str):
     return get_task(task, size, **overrides)
 
 
-def run(out: Path, variants, seeds: int = 8) -> None:
-    """Measure each variant not yet in ``out`` (one JSON each, written atomically)."""
+def panel_entries(names: str | None) -> tuple:
+    """The panel entries named (comma-separated), Lion first; the whole panel for None.
+
+    >>> [entry.name for entry in panel_entries("signum_0.9, lion")]
+    ['lion', 'signum_0.9']
+    """
+    if names is None:
+        return PANEL
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    known = {entry.name: entry for entry in PANEL}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise ValueError(f"unknown panel program(s) {', '.join(unknown)}; the panel: "
+                         f"{', '.join(known)}")
+    return tuple(known[name] for name in dict.fromkeys([LION, *wanted]))
+
+
+def run(out: Path, variants, seeds: int = 8, entries=PANEL) -> None:
+    """Measure each variant not yet in ``out`` (one JSON each, written atomically) on
+    the panel ``entries`` (default: all of it)."""
     from .landscape import run_landscape
 
     out.mkdir(parents=True, exist_ok=True)
@@ -77,9 +95,9 @@ def run(out: Path, variants, seeds: int = 8) -> None:
         if path.exists():
             print(f"{name}: measured already ({path})", file=sys.stderr)
             continue
-        print(f"{name}: measuring {len(PANEL)} programs on {seeds} seeds ...",
+        print(f"{name}: measuring {len(entries)} programs on {seeds} seeds ...",
               file=sys.stderr, flush=True)
-        result = run_landscape(suite=(variant_task(name),), seeds=seeds)
+        result = run_landscape(suite=(variant_task(name),), seeds=seeds, entries=entries)
         result["variant"] = {"name": name, "task": VARIANTS[name][0],
                              "size": VARIANTS[name][1], "overrides": VARIANTS[name][2]}
         handle, temporary = tempfile.mkstemp(dir=out, suffix=".tmp")
@@ -178,6 +196,9 @@ def main(argv=None) -> int:
     measure.add_argument("--out", required=True, type=Path)
     measure.add_argument("--variants", default=",".join(VARIANTS))
     measure.add_argument("--seeds", type=int, default=8)
+    measure.add_argument("--programs", default=None,
+                         help="comma-separated panel programs (default: the whole panel; "
+                              "lion is always measured)")
     together = sub.add_parser("combine", help="score a suite of measured variants")
     together.add_argument("dir", type=Path)
     together.add_argument("variants", nargs="+")
@@ -197,7 +218,12 @@ def main(argv=None) -> int:
             print(f"unknown variant(s) {', '.join(unknown)}; variants: "
                   f"{', '.join(VARIANTS)}", file=sys.stderr)
             return 2
-        run(args.out, names, args.seeds)
+        try:
+            entries = panel_entries(args.programs)
+        except ValueError as err:
+            print(err, file=sys.stderr)
+            return 2
+        run(args.out, names, args.seeds, entries)
         return 0
     missing = [n for n in args.variants if not (args.dir / f"{n}.json").exists()]
     if missing:
