@@ -76,6 +76,9 @@ PANEL = (
     PanelEntry("signum_0.8", False),
     PanelEntry("cautious_signum_0.92", False),
     PanelEntry("cautious_lion", False),
+    PanelEntry("rung1_sign_m_plus_arcsin_cbrt_g", False),
+    PanelEntry("rung1_sign_m_plus_tanh_g", False),
+    PanelEntry("rung1_signum_minus_stale_sign", False),
 )
 LION = "lion"
 
