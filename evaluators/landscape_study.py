@@ -52,6 +52,7 @@ VARIANTS = {
     "vit_s900_b8": ("vit", "proxy", {"steps": 900, "warmup": 90, "batch_size": 8}),
     "mnist1d": ("mnist1d", "proxy", {}),
     "vit_meta10": ("vit", "meta10", {}),
+    "charlm": ("charlm", "proxy", {}),
 }
 SEARCH_SEEDS = 2      # the search's evaluator.seeds
 SEARCH_RUNS = 4.0     # plain evaluations per candidate, step-size search included
