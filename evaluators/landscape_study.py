@@ -47,6 +47,7 @@ VARIANTS = {
     "vit_s600_b16": ("vit", "proxy", {"steps": 600, "warmup": 60, "batch_size": 16}),
     "vit_s600_b8": ("vit", "proxy", {"steps": 600, "warmup": 60, "batch_size": 8}),
     "vit_s1200_b8": ("vit", "proxy", {"steps": 1200, "warmup": 120, "batch_size": 8}),
+    "vit_s2400_b8": ("vit", "proxy", {"steps": 2400, "warmup": 240, "batch_size": 8}),
     "vit_s450_b16": ("vit", "proxy", {"steps": 450, "warmup": 45, "batch_size": 16}),
     "vit_s300_b8": ("vit", "proxy", {"steps": 300, "warmup": 30, "batch_size": 8}),
     "vit_s900_b8": ("vit", "proxy", {"steps": 900, "warmup": 90, "batch_size": 8}),
