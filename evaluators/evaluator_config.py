@@ -100,7 +100,15 @@ class EvaluatorConfig:
         if not self.hurdle_probes or not set(self.hurdle_probes) <= set(FIRST_PROBE_MULTIPLES):
             raise ValueError(f"hurdle_probes must be a non-empty list of "
                              f"{list(FIRST_PROBE_MULTIPLES)}, not {list(self.hurdle_probes)}")
-        confirm = list(self.confirm_seeds)
-        if len(set(confirm)) != len(confirm) or set(confirm) & set(self.seeds):
+        if not held_out_seeds_are_fresh(self.seeds, self.confirm_seeds):
             raise ValueError(f"confirm_seeds must be distinct and not among seeds "
-                             f"{list(self.seeds)}, not {confirm}")
+                             f"{list(self.seeds)}, not {list(self.confirm_seeds)}")
+
+
+def held_out_seeds_are_fresh(seeds, confirm_seeds) -> bool:
+    """Whether ``confirm_seeds`` are distinct and none of them is among ``seeds``.
+
+    >>> held_out_seeds_are_fresh((0, 1), (2, 3)), held_out_seeds_are_fresh((0, 1), (1, 2))
+    (True, False)
+    """
+    return len(set(confirm_seeds)) == len(confirm_seeds) and not set(confirm_seeds) & set(seeds)

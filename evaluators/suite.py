@@ -35,6 +35,10 @@ from .evaluator_config import PROGRAM_AXES, STEP_SIZES, EvaluatorConfig  # noqa:
 from .step_size import StepSizeSearch, grid_index, grid_value
 from .tasks import SIZE_NAMES, SUITES, ProxyTask, get_task, task_names
 
+# How the reason of an evaluation stopped at its hurdle begins.
+STOPPED_AT_HURDLE = "stopped at the hurdle"
+
+
 class TunedLosses(NamedTuple):
     """What :meth:`SuiteEvaluator.tuned_losses` returns (see there)."""
 
@@ -387,9 +391,9 @@ class SuiteEvaluator:
             if reason:
                 reasons.append(f"{label}: {reason}")
         total = suite_fitness(list(per_task.values()))
+        seeds = int(np.asarray(next(iter(losses.values()))).size)
         if hurdle is not None and not reasons:
-            seeds = np.asarray(next(iter(losses.values()))).size
-            note = (f"stopped at the hurdle: {total:+.4f} at its centre on {seeds} seed(s), "
+            note = (f"{STOPPED_AT_HURDLE}: {total:+.4f} at its centre on {seeds} seed(s), "
                     f"below {hurdle:+.4f}")
         else:
             note = "; ".join(reasons) or None
@@ -398,7 +402,7 @@ class SuiteEvaluator:
             task_fitness=per_task, status="failed" if reasons else "ok",
             reason=note, seconds=seconds,
             multipliers=multipliers or {label: 1.0 for label in self.tasks}, runs=runs,
-            seeds=int(np.asarray(next(iter(losses.values()))).size))
+            seeds=seeds)
 
 def centre_for(centres: dict | None, label: str) -> float:
     """Where a search on task ``label`` starts: ``centres[label]``, else the geometric

@@ -269,6 +269,7 @@ def load_config_text(text: str, source: str = "<config>",
 
 def _check_together(config: SearchConfig, source: str) -> None:
     """Checks that span keys: the suites exist, every child fits the evaluator."""
+    from evaluators.evaluator_config import held_out_seeds_are_fresh
     from evaluators.suite import resolve_suite
 
     for key, suite in (("evaluator.suite", config.evaluator.suite),
@@ -277,10 +278,11 @@ def _check_together(config: SearchConfig, source: str) -> None:
             resolve_suite(suite)
         except ValueError as err:
             raise ConfigError(f"{source}: {key}: {err}") from None
-    confirm = list(config.evaluator.confirm_seeds)
-    if len(set(confirm)) != len(confirm) or set(confirm) & set(config.evaluator.seeds):
+    evaluator = config.evaluator
+    if not held_out_seeds_are_fresh(evaluator.seeds, evaluator.confirm_seeds):
         raise ConfigError(f"{source}: evaluator.confirm_seeds must be distinct and not among "
-                          f"evaluator.seeds {list(config.evaluator.seeds)}, not {confirm}")
+                          f"evaluator.seeds {list(evaluator.seeds)}, not "
+                          f"{list(evaluator.confirm_seeds)}")
     if config.evaluator.max_length < config.mutation.max_length:
         raise ConfigError(
             f"{source}: evaluator.max_length ({config.evaluator.max_length}) must be >= "

@@ -297,8 +297,7 @@ class Search:
         margin = self.config.hurdle_margin
         if margin is None or kind != PROXY or self.config.evaluator.step_size != "tuned":
             return None
-        parent = self.store.program(pid)["parent"]
-        fitness = None if parent is None else self.store.program(parent)["fitness"]
+        fitness = self._parent_fitness(pid)
         return None if fitness is None else fitness - margin
 
     def _bar(self, kind: str, pid: int) -> float | None:
@@ -308,9 +307,13 @@ class Search:
         start, a restart) always is."""
         if kind != PROXY or not self.config.evaluator.confirm_seeds:
             return None
-        parent = self.store.program(pid)["parent"]
-        fitness = None if parent is None else self.store.program(parent)["fitness"]
+        fitness = self._parent_fitness(pid)
         return -math.inf if fitness is None else fitness
+
+    def _parent_fitness(self, pid: int) -> float | None:
+        """The fitness of program ``pid``'s parent; None for a parentless program."""
+        parent = self.store.program(pid)["parent"]
+        return None if parent is None else self.store.program(parent)["fitness"]
 
     def _centre(self, kind: str, pid: int) -> dict | None:
         """Where a program's step-size searches start: for the proxy suite its parent's

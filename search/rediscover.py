@@ -130,6 +130,7 @@ def seed_state(out: Path, seed: int, budget_s: float) -> str:
 def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | None,
                   log=print) -> dict:
     """Seed ``seed``'s outcome from its run store (see the module docstring)."""
+    from evaluators.suite import STOPPED_AT_HURDLE
     from programs.lion_core import lion_family
     from programs.parser import parse
     from programs.printer import to_source
@@ -173,7 +174,7 @@ def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | N
                   fitness_seeds=evaluation.get("seeds"),
                   parent_fitness=parent["fitness"] if parent else None,
                   stopped_at_hurdle=(evaluation.get("reason") or "").startswith(
-                      "stopped at the hurdle"))
+                      STOPPED_AT_HURDLE))
     simplified, evaluations = simplify_found(program, simplify_suite, centres, log)
     found_family = lion_family(simplified)
     result["simplified"] = {
