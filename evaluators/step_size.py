@@ -24,6 +24,14 @@ unimodal in ``log s`` this finds the best grid point. A blow-up (a non-finite lo
 a score, the worst one, never an error; a program that blows up everywhere is searched
 toward smaller steps a few times, then given up.
 
+A program with no parent to start from (a file: the warm start, the reference, the
+landscape's panel) has no centre: its first round is a wide scan, ``2 ** -12 .. 2 ** 6``
+at 4x spacing (:data:`WIDE_PROBES`). A search that starts at 1 assumes the loss is
+unimodal around 1, and far from its best step it is not: a signum without a learning
+rate trained at 1/4..4 collapses to chance, where the losses are flat up to noise, and
+a local search settles in that noise (the cautious signum's -2.05 on 4,800 steps of the
+ViT, docs/proxy-tasks.md). The scan sees the valley wherever it is in that range.
+
 The evaluator runs the probes of every (program, task) search of a batch together,
 round by round, so the rounds cost nothing on CPU and one vmapped batch each on an
 accelerator.
@@ -49,6 +57,7 @@ MAX_FAILED_EXTENSIONS = 2  # extensions toward small steps when every probe blew
 
 FIRST_PROBES = (-RADIUS, 0, RADIUS)  # grid steps from the centre: centre / 4, centre, x4
 FIRST_PROBE_MULTIPLES = tuple(2.0 ** (k / 2.0) for k in FIRST_PROBES)  # (0.25, 1.0, 4.0)
+WIDE_PROBES = tuple(range(-24, 13, RADIUS))  # without a centre: 2 ** -12 .. 2 ** 6, 4x apart
 
 
 def grid_index(multiplier: float) -> int:
@@ -75,14 +84,18 @@ class StepSizeSearch:
     """The search for one program on one task; see the module docstring.
 
     Args:
-        centre: where to start (a child's: its parent's best multiplier; a file's: 1).
+        centre: where to start (a child's: its parent's best multiplier); None (a
+            file's): a wide first round, :data:`WIDE_PROBES`, ties going to 1.
+
+    >>> StepSizeSearch(centre=None).probes()[0], len(StepSizeSearch(centre=None).probes())
+    (0.000244140625, 10)
     """
 
-    def __init__(self, centre: float = 1.0):
-        self.centre = grid_index(centre)
+    def __init__(self, centre: float | None = 1.0):
+        self.centre = 0 if centre is None else grid_index(centre)
         self.losses: dict[int, float] = {}   # grid index -> loss (inf for a blow-up)
-        self._pending = [self.centre + k for k in FIRST_PROBES]
-        self._pending = [k for k in self._pending if abs(k) <= MAX_INDEX]
+        first = WIDE_PROBES if centre is None else [self.centre + k for k in FIRST_PROBES]
+        self._pending = [k for k in first if abs(k) <= MAX_INDEX]
         self.stopped = False
         self._failed_extensions = 0
         self._confirmed = False
@@ -162,7 +175,7 @@ class StepSizeSearch:
         self.done = not self._pending
 
 
-def run_search(loss_fn, centre: float = 1.0) -> StepSizeSearch:
+def run_search(loss_fn, centre: float | None = 1.0) -> StepSizeSearch:
     """Run a :class:`StepSizeSearch` to the end with ``loss_fn(multiplier) -> loss``.
 
     >>> run_search(lambda s: abs(math.log(s)), centre=8.0).best

@@ -404,21 +404,21 @@ class SuiteEvaluator:
             multipliers=multipliers or {label: 1.0 for label in self.tasks}, runs=runs,
             seeds=seeds)
 
-def centre_for(centres: dict | None, label: str) -> float:
+def centre_for(centres: dict | None, label: str) -> float | None:
     """Where a search on task ``label`` starts: ``centres[label]``, else the geometric
-    mean of the other tasks' multipliers, else 1.
+    mean of the other tasks' multipliers, else None (no centre: a wide first round).
 
     >>> centre_for({"vit": 4.0, "mlp": 1.0}, "vit"), centre_for({"vit": 4.0, "mlp": 1.0}, "x")
     (4.0, 2.0)
-    >>> centre_for(None, "vit")
-    1.0
+    >>> centre_for(None, "vit") is None
+    True
     """
     if not centres:
-        return 1.0
+        return None
     if centres.get(label):
         return float(centres[label])
     known = [float(v) for v in centres.values() if v and v > 0 and math.isfinite(v)]
-    return float(np.exp(np.mean(np.log(known)))) if known else 1.0
+    return float(np.exp(np.mean(np.log(known)))) if known else None
 
 
 def _mean_loss(values: np.ndarray) -> float:

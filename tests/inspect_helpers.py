@@ -3,17 +3,20 @@
 * :func:`make_synthetic_run` writes a run store by hand: six programs with a lineage,
   a cache hit, a failed evaluation, a pending program, a Lion-family program and a
   meta-validation, plus a few stats rows;
-* :func:`real_run` makes a real small search once per test session (a subprocess
-  ``lion-search run``, ~40 s, mostly Ray starting) and, while it writes, runs ``top``,
-  ``show`` and ``report`` against it, keeping what they answered.
+* :func:`real_run` makes a real small search (a subprocess ``lion-search run``, ~40 s,
+  mostly Ray starting and compiling) and, while it writes, runs ``top``, ``show`` and
+  ``report`` against it, keeping what they answered; :func:`shared_real_run` makes it
+  once for the whole test run, however many pytest-xdist workers ask for it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import math
+import os
 import sqlite3
 import subprocess
 import sys
@@ -156,6 +159,38 @@ def real_run(base: Path) -> dict:
             search.wait(timeout=60)
     assert search.returncode == 0, log.read_text()
     _REAL["run"] = {"dir": run_dir, "during": during}
+    return _REAL["run"]
+
+
+def shared_real_run(tmp_path_factory) -> dict:
+    """:func:`real_run`, made once for the whole test run.
+
+    Each pytest-xdist worker has a session of its own: the first worker to ask makes the
+    run, under a file lock, in the folder every worker's temporary directory sits in, and
+    keeps what it found there (or why it failed); the others wait for it and read that.
+    """
+    if "run" in _REAL:
+        return _REAL["run"]
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # base: .../pytest-N/popen-gwK
+        base = base.parent
+    base = base / "inspect-real"
+    base.mkdir(exist_ok=True)
+    kept, failed = base / "during.json", base / "failed.txt"
+    with open(base / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if failed.exists():
+            raise AssertionError(f"the shared real run failed:\n{failed.read_text()}")
+        if not kept.exists():
+            try:
+                run = real_run(base)
+            except BaseException as err:
+                failed.write_text(f"{type(err).__name__}: {err}")
+                raise
+            kept.write_text(json.dumps(run["during"]))
+            return run
+    _REAL["run"] = {"dir": base / "run",
+                    "during": [tuple(answer) for answer in json.loads(kept.read_text())]}
     return _REAL["run"]
 
 

@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from inspect_helpers import cli, make_synthetic_run, real_run, sql, top_by_sql
+from inspect_helpers import cli, make_synthetic_run, shared_real_run, sql, top_by_sql
 from programs.printer import to_source
 from programs.seed_programs import load_seed
 from search.cli.program_ref import load_program_ref
@@ -25,8 +25,8 @@ def synthetic(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def real(tmp_path_factory):
-    return real_run(tmp_path_factory.mktemp("inspect-real"))
+def real(tmp_path_factory):  # one real search for test_inspect and test_report
+    return shared_real_run(tmp_path_factory)
 
 
 def one_line_error(capsys_or_err: str) -> str:

@@ -119,12 +119,16 @@ def test_a_search_joins_a_head_started_the_default_way(tmp_path):
         [BIN / "ray", "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
          "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
          "--disable-usage-stats"],
-        env={**base, "HOME": home, LOCAL_ONLY: "0"},  # this test's head: loopback only
+        # This test's head: loopback only. Stopping it below signals its whole process
+        # group, the GCS with it, so the drain Ray's head starts on SIGTERM could only
+        # wait out its timeout (30 s) for a GCS already gone: no drain.
+        env={**base, "HOME": home, LOCAL_ONLY: "0",
+             "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"},
         stdout=head_log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_answers(port)
         assert set(listening(port)) <= LOOPBACK
-        config = write_config(tmp_path, 12)
+        config = write_config(tmp_path, 12, step_size="fixed")  # joining is what counts
         code, stdout, stderr = run_cli("run", config, "--out", tmp_path / "run",
                                            "--address", f"127.0.0.1:{port}",
                                            env={**base, "HOME": home})
@@ -132,10 +136,13 @@ def test_a_search_joins_a_head_started_the_default_way(tmp_path):
         assert "stopped: program budget spent" in stdout
         assert query(tmp_path / "run", "SELECT COUNT(*) FROM programs")[0][0] == 12
 
-        # Without the cluster's token: refused, in one line, with the hint.
+        # Without the cluster's token: refused, in one line, with the hint. (Ray retries
+        # the refused connection about once a second, 20 times by default: 3 here.)
         code, stdout, stderr = run_cli("run", config, "--out", tmp_path / "refused",
                                            "--address", f"127.0.0.1:{port}",
-                                           env={**base, "HOME": stranger}, timeout=300)
+                                           env={**base, "HOME": stranger,
+                                                "RAY_gcs_server_port_wait_time_s": "3"},
+                                           timeout=300)
         assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
         assert f"--address 127.0.0.1:{port}: cannot join the Ray cluster" in stderr
         assert "~/.ray/auth_token" in stderr

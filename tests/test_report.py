@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from inspect_helpers import cli, make_synthetic_run, real_run, sql, top_by_sql
+from inspect_helpers import cli, make_synthetic_run, shared_real_run, sql, top_by_sql
 from search.cli.report import write_atomic
 from search.store import RunStore
 
@@ -28,8 +28,8 @@ def synthetic(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def real(tmp_path_factory):
-    return real_run(tmp_path_factory.mktemp("inspect-real"))
+def real(tmp_path_factory):  # one real search for test_inspect and test_report
+    return shared_real_run(tmp_path_factory)
 
 
 def load(directory):
