@@ -53,7 +53,6 @@ VARIANTS = {
     "vit_s900_b8": ("vit", "proxy", {"steps": 900, "warmup": 90, "batch_size": 8}),
     "vit_s4800_b8": ("vit", "proxy", {"steps": 4800, "warmup": 480, "batch_size": 8}),
     "vit_s300_b128": ("vit", "proxy", {"batch_size": 128}),
-    "vit_s1200_b32": ("vit", "proxy", {"steps": 1200, "warmup": 120}),
     "mnist1d": ("mnist1d", "proxy", {}),
     "vit_meta10": ("vit", "meta10", {}),
     "charlm": ("charlm", "proxy", {}),
