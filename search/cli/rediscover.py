@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import sys
 from pathlib import Path
 
@@ -32,6 +33,29 @@ def add_rediscover_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", help="join an existing Ray cluster at this address")
     parser.add_argument("--json", action="store_true",
                         help="end with one JSON line: seeds, found, rate, runs")
+
+
+def resume_command(args) -> str:
+    """The command line that resumes this experiment: the same config, overrides and
+    options, with ``--resume``.
+
+    >>> args = argparse.Namespace(config="rung3.yaml", seeds=5, out="runs/r3", budget_s=None,
+    ...     set=["hurdle_margin=0.05", "evaluator.seeds=[0, 1]"], simplify_suite=None,
+    ...     address=None)
+    >>> print(resume_command(args))
+    lion-search rediscover rung3.yaml --seeds 5 --out runs/r3 --set hurdle_margin=0.05 --set 'evaluator.seeds=[0, 1]' --resume
+    """
+    words = ["lion-search", "rediscover", str(args.config), "--seeds", str(args.seeds),
+             "--out", str(args.out)]
+    if args.budget_s is not None:
+        words += ["--budget-s", f"{args.budget_s:g}"]
+    for override in args.set:
+        words += ["--set", override]
+    for option, value in (("--simplify-suite", args.simplify_suite),
+                          ("--address", args.address)):
+        if value is not None:
+            words += [option, value]
+    return shlex.join(words + ["--resume"])
 
 
 def run_rediscover(args) -> int:
@@ -125,8 +149,7 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
     write_atomically(out / "summary.md", markdown_table(summary) + "\n")
     print_table(summary)
     if status == 130:
-        print(f"interrupted; resume with: lion-search rediscover {args.config} --seeds "
-              f"{args.seeds} --out {out} --resume")
+        print(f"interrupted; resume with: {resume_command(args)}")
     elif args.json:
         print(json.dumps({k: summary[k] for k in ("seeds", "found", "rate", "runs")}))
     return status
