@@ -5,6 +5,7 @@ The same dispatch properties without Ray, in seconds: tests/test_search_dispatch
 
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -159,7 +160,10 @@ def test_controller_interrupted_then_killed_with_sigkill_resumes(tmp_path):
     wait_for(run_dir, "SELECT COUNT(*) FROM evaluations", 5)
     run.send_signal(signal.SIGINT)  # Ctrl-C: stops cleanly, says how to resume
     out, _ = run.communicate(timeout=120)
-    assert run.returncode == 130 and "resume with" in out, out
+    assert run.returncode == 130, out
+    # The hint is the command that resumes it (the same config, --out, --resume).
+    resume = shlex.join(["lion-search", "run", str(config), "--out", str(run_dir), "--resume"])
+    assert f"resume with: {resume}" in out, out
     assert all(b["outcome"] for b in batches(run_dir))  # its in-flight batches: lost
     run = lion_search("run", str(config), "--out", str(run_dir), "--resume")
     wait_for(run_dir, KILL_WHEN, 1)

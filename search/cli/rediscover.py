@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
 import sys
 from pathlib import Path
+
+from .resume_hint import resume_command
 
 
 def add_rediscover_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,27 +36,8 @@ def add_rediscover_arguments(parser: argparse.ArgumentParser) -> None:
                         help="end with one JSON line: seeds, found, rate, runs")
 
 
-def resume_command(args) -> str:
-    """The command line that resumes this experiment: the same config, overrides and
-    options, with ``--resume``.
-
-    >>> args = argparse.Namespace(config="rung3.yaml", seeds=5, out="runs/r3", budget_s=None,
-    ...     set=["hurdle_margin=0.05", "evaluator.seeds=[0, 1]"], simplify_suite=None,
-    ...     address=None)
-    >>> print(resume_command(args))
-    lion-search rediscover rung3.yaml --seeds 5 --out runs/r3 --set hurdle_margin=0.05 --set 'evaluator.seeds=[0, 1]' --resume
-    """
-    words = ["lion-search", "rediscover", str(args.config), "--seeds", str(args.seeds),
-             "--out", str(args.out)]
-    if args.budget_s is not None:
-        words += ["--budget-s", f"{args.budget_s:g}"]
-    for override in args.set:
-        words += ["--set", override]
-    for option, value in (("--simplify-suite", args.simplify_suite),
-                          ("--address", args.address)):
-        if value is not None:
-            words += [option, value]
-    return shlex.join(words + ["--resume"])
+# The options a resume repeats (argparse destinations), besides the config and --set.
+RESUMED_OPTIONS = ("seeds", "out", "budget_s", "simplify_suite", "address")
 
 
 def run_rediscover(args) -> int:
@@ -139,7 +121,8 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
             status = _seeds(args, config, out, asked, actors)
         except EvaluatorFailure as err:
             print(f"lion-search rediscover: {err}. Nothing evaluated is lost; mend the cause "
-                  f"and resume with --resume", file=sys.stderr)
+                  f"and resume with: {resume_command('rediscover', args, RESUMED_OPTIONS)}",
+                  file=sys.stderr)
             return 1
     finally:
         if address is None:
@@ -149,7 +132,8 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
     write_atomically(out / "summary.md", markdown_table(summary) + "\n")
     print_table(summary)
     if status == 130:
-        print(f"interrupted; resume with: {resume_command(args)}")
+        resume = resume_command("rediscover", args, RESUMED_OPTIONS)
+        print(f"interrupted; resume with: {resume}")
     elif args.json:
         print(json.dumps({k: summary[k] for k in ("seeds", "found", "rate", "runs")}))
     return status

@@ -11,6 +11,11 @@ import argparse
 import json
 import sys
 
+from .resume_hint import resume_command
+
+# The options a resume repeats (argparse destinations), besides the config and --set.
+RESUMED_OPTIONS = ("out", "address")
+
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="YAML search config (see configs/)")
@@ -107,15 +112,15 @@ def _run(args, config, store) -> int:
             except EvaluatorFailure as err:
                 progress.close()
                 print(f"lion-search run: {err}. Nothing evaluated is lost; mend the cause "
-                      f"and resume with: lion-search run {args.config} --out {args.out} "
-                      "--resume", file=sys.stderr)
+                      f"and resume with: {resume_command('run', args, RESUMED_OPTIONS)}",
+                      file=sys.stderr)
                 return 1
         finally:
             if started_ray:
                 ray.shutdown()
     finally:
         progress.close()
-    _print_summary(search, reason, args.out)
+    _print_summary(search, reason, resume_command("run", args, RESUMED_OPTIONS))
     return 130 if reason == "interrupted" else 0
 
 
@@ -131,7 +136,7 @@ def start_ray(address: str | None, dashboard: bool) -> None:
         raise UsageError(str(err)) from None
 
 
-def _print_summary(search, reason: str, out: str) -> None:
+def _print_summary(search, reason: str, resume: str) -> None:
     from programs.printer import to_source
     from programs.recognize import recognize_lion
     from programs.simplify import simplify
@@ -141,7 +146,7 @@ def _print_summary(search, reason: str, out: str) -> None:
           f"evaluations, cache-hit rate {counts['cache_hit_rate']:.1%}, redundant "
           f"statements {counts['redundant_share']:.1%}, {search.elapsed():.0f} s")
     if reason == "interrupted":
-        print(f"resume with: lion-search run CONFIG --out {out} --resume")
+        print(f"resume with: {resume}")
     tops = search.store.top_programs(search.config.show_top)
     for rank, top in enumerate(tops, 1):
         program = search.breeder.program(top["program"])
