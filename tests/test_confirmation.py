@@ -28,6 +28,7 @@ def confirming(plain):
     return SuiteEvaluator(dataclasses.replace(plain.config, confirm_seeds=HELD_OUT))
 
 
+@pytest.mark.slow
 def test_the_reference_is_run_on_the_held_out_seeds_and_confirmed_adamw_scores_zero(
         confirming, plain):
     reference = confirming.reference_losses()[TASK.name]
