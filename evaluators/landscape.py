@@ -81,6 +81,7 @@ PANEL = (
     PanelEntry("rung1_signum_minus_stale_sign", False),
     PanelEntry("rung3_adam_fast_v_plus_arcsin_cbrt_g", False),
     PanelEntry("rung3_adam_fast_v_plus_tanh_inv_g", False),
+    PanelEntry("rung3_adam_fast_v_plus_sign_g", False),
 )
 LION = "lion"
 
