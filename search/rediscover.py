@@ -12,7 +12,9 @@ Seeds run one after another, each with every evaluator actor (so "1 hour" is an 
 the whole machine), sharing the actors (compiled once). Everything is derived from the
 run stores, so a killed experiment resumes where it was (:func:`seed_state`): a seed
 whose search had not stopped resumes its search, one that had stopped but has no result
-is described again, one with a result is done. A larger budget on resume lets seeds that
+is described again, one with a result is done (its run store may be gone: a seed's
+``result.json`` alone stands for it, so an experiment can be split across machines or
+its stores removed once described). A larger budget on resume lets seeds that
 stopped at the time limit go on.
 
 A seed's outcome (:func:`describe_seed`) gives the wall time and evaluations to its first
@@ -107,7 +109,7 @@ def seed_state(out: Path, seed: int, budget_s: float) -> str:
     :data:`STOPPED` (to be described) or :data:`DONE`."""
     directory = seed_directory(out, seed)
     if not (directory / "run.sqlite").exists():
-        return NEW
+        return DONE if _kept_result(directory, budget_s) else NEW
     try:
         store = RunStore.open_readonly(directory)
     except StoreError:
@@ -125,6 +127,17 @@ def seed_state(out: Path, seed: int, budget_s: float) -> str:
         if result.get("budget_s") == budget_s or found:
             return DONE
     return STOPPED
+
+
+def _kept_result(directory: Path, budget_s: float) -> bool:
+    """Whether ``directory`` keeps a seed's result without its run store (removed to save
+    disk, or the seed ran on another machine): that result stands when it found Lion or
+    had this budget."""
+    try:
+        result = json.loads((directory / RESULT).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(result.get("found")) or result.get("budget_s") == budget_s
 
 
 def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | None,

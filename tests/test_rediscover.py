@@ -11,7 +11,7 @@ import pytest
 
 from search.cli import main
 from search.config import config_to_dict, load_config
-from search.rediscover import summarize
+from search.rediscover import DONE, NEW, seed_state, summarize
 from tests.test_search_e2e import lion_search, query, wait_for
 
 # Lion's core with a clip on the step: Lion-family from the first evaluation, and the
@@ -173,6 +173,23 @@ def test_summary_counts_unfound_seeds_as_never():
     assert summary["median_time_to_lion_s"] is None  # fewer than half found Lion
     assert summarize(runs[:2])["median_time_to_lion_s"] is None
     assert summarize(runs[:1])["median_evaluations_to_lion"] == 5
+
+
+def test_a_kept_result_stands_for_a_seed_whose_store_is_gone(tmp_path):
+    # Seeds split across machines, or stores removed once described: result.json alone
+    # marks the seed done, but only for the budget it ran under (or once it found Lion).
+    seed = tmp_path / "seed-0"
+    assert seed_state(tmp_path, 0, 60.0) == NEW
+    seed.mkdir()
+    (seed / "result.json").write_text(json.dumps({"seed": 0, "found": False,
+                                                  "budget_s": 60.0}))
+    assert seed_state(tmp_path, 0, 60.0) == DONE
+    assert seed_state(tmp_path, 0, 120.0) == NEW  # a larger budget: that seed searches again
+    (seed / "result.json").write_text(json.dumps({"seed": 0, "found": True,
+                                                  "budget_s": 60.0}))
+    assert seed_state(tmp_path, 0, 120.0) == DONE
+    (seed / "result.json").write_text("{not json")
+    assert seed_state(tmp_path, 0, 60.0) == NEW
 
 
 @pytest.mark.parametrize("reason, seeds, judged", [
