@@ -82,6 +82,8 @@ PANEL = (
     PanelEntry("rung3_adam_fast_v_plus_arcsin_cbrt_g", False),
     PanelEntry("rung3_adam_fast_v_plus_tanh_inv_g", False),
     PanelEntry("rung3_adam_fast_v_plus_sign_g", False),
+    PanelEntry("rung3_momentum_rms_plus_tanh_g", False),
+    PanelEntry("rung3_adam_fast_v_plus_cbrt_g", False),
 )
 LION = "lion"
 
