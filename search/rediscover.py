@@ -109,7 +109,7 @@ def seed_state(out: Path, seed: int, budget_s: float) -> str:
     :data:`STOPPED` (to be described) or :data:`DONE`."""
     directory = seed_directory(out, seed)
     if not (directory / "run.sqlite").exists():
-        return DONE if _kept_result(directory, budget_s) else NEW
+        return DONE if _result_stands(directory, budget_s) else NEW
     try:
         store = RunStore.open_readonly(directory)
     except StoreError:
@@ -122,22 +122,18 @@ def seed_state(out: Path, seed: int, budget_s: float) -> str:
         store.close()
     if not stopped or (stopped == "time limit" and not found and elapsed < budget_s):
         return PARTIAL
-    if (directory / RESULT).exists():
-        result = json.loads((directory / RESULT).read_text())
-        if result.get("budget_s") == budget_s or found:
-            return DONE
-    return STOPPED
+    return DONE if _result_stands(directory, budget_s, found) else STOPPED
 
 
-def _kept_result(directory: Path, budget_s: float) -> bool:
-    """Whether ``directory`` keeps a seed's result without its run store (removed to save
-    disk, or the seed ran on another machine): that result stands when it found Lion or
-    had this budget."""
+def _result_stands(directory: Path, budget_s: float, found: bool = False) -> bool:
+    """Whether the seed's ``result.json`` in ``directory`` stands for it: one that is
+    readable and had this budget, or found Lion (``found``: its run store says so; without
+    a store, the result's own word)."""
     try:
         result = json.loads((directory / RESULT).read_text())
     except (OSError, ValueError):
         return False
-    return bool(result.get("found")) or result.get("budget_s") == budget_s
+    return found or bool(result.get("found")) or result.get("budget_s") == budget_s
 
 
 def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | None,
