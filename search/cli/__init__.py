@@ -58,6 +58,9 @@ COMMANDS = {
                 "fitness change"),
     "diff": ("search.cli.inspection",
              "two programs of a run side by side, and whether they behave the same"),
+    "climb": ("search.cli.climb",
+              "best fitness against search time, per run or per seed; two experiments "
+              "compared seed by seed"),
     "report": ("search.cli.report", "a static HTML report with plots, in DIR/report/"),
     "simplify": ("search.cli.simplify",
                  "simplify a program step by step (each step checked); is it Lion, with "

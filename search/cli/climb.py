@@ -1,0 +1,190 @@
+"""``lion-search climb``: how fast runs climbed, from the stats their stores keep.
+
+A run's climb is its best fitness against elapsed search time (the ``stats`` rows the
+search writes every ~2 s; a resumed run's elapsed time goes on from where it stopped).
+For each run, or each seed of a ``rediscover`` experiment, it reports the best fitness
+at the given times (``--at``) and the time at which the best first reached each level
+(``--reach``). Given two directories it pairs their runs by name (``seed-0`` with
+``seed-0``) and reports, for each time, the mean difference (second minus first), its
+standard error and the wins of the second: the paired comparison of two search
+settings on the same seeds.
+
+Example:
+    $ lion-search climb runs/rung3 runs/rung3-cap32 --at 300,600,900 --reach 0.193,0.3
+    >>> curve = [(2.0, None), (4.0, 0.1), (9.0, 0.3)]
+    >>> best_at(curve, 5.0), best_at(curve, 3.0), time_to_reach(curve, 0.2)
+    (0.1, None, 9.0)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sqlite3
+from pathlib import Path
+
+from .run_view import open_run
+
+Curve = list  # [(elapsed seconds, best fitness or None)], in order of elapsed time
+
+
+def add_climb_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dirs", nargs="+", metavar="DIR",
+                        help="a run directory or a rediscover experiment (its seed-K runs); "
+                             "two to compare them seed by seed")
+    parser.add_argument("--at", default="300,600,900,1800,3600",
+                        help="elapsed seconds at which to read the best fitness "
+                             "(comma-separated; default 300,600,900,1800,3600)")
+    parser.add_argument("--reach", default="",
+                        help="fitness levels: when the best first reached each "
+                             "(comma-separated, e.g. 0.193,0.3)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def best_at(curve: Curve, seconds: float) -> float | None:
+    """The best fitness at ``seconds`` of elapsed time (None: none yet, or the run had
+    not got that far: see :func:`reached`)."""
+    best = None
+    for elapsed, value in curve:
+        if elapsed > seconds:
+            break
+        best = value if value is not None else best
+    return best
+
+
+def reached(curve: Curve, seconds: float) -> bool:
+    """Whether the run went on for ``seconds`` (its last stats row is at or after it)."""
+    return bool(curve) and curve[-1][0] >= seconds
+
+
+def time_to_reach(curve: Curve, level: float) -> float | None:
+    """Elapsed seconds when the best fitness first reached ``level`` (None: never)."""
+    for elapsed, value in curve:
+        if value is not None and value >= level:
+            return elapsed
+    return None
+
+
+def read_curve(directory: Path) -> Curve:
+    """The climb of the run in ``directory``: (elapsed, best fitness) per stats row."""
+    from . import UsageError
+
+    view = open_run(directory)
+    try:
+        return [(float(row["elapsed"]), row.get("best_fitness")) for row in view.stats()]
+    except sqlite3.DatabaseError as err:
+        raise UsageError(f"{directory}: cannot read the run database ({err})") from None
+    finally:
+        view.close()
+
+
+def runs_of(directory: Path) -> dict[str, Path]:
+    """``{name: run directory}``: the directory itself (a run) or its ``seed-K`` runs (an
+    experiment; seeds without a run store are left out, their stats being gone)."""
+    from . import UsageError
+
+    if (directory / "run.sqlite").exists():
+        return {directory.name: directory}
+    seeds = sorted((p for p in directory.glob("seed-*") if (p / "run.sqlite").exists()),
+                   key=lambda p: (len(p.name), p.name))
+    if not seeds:
+        raise UsageError(f"{directory}: neither a run (no run.sqlite) nor an experiment "
+                         f"with seed-K run stores")
+    return {p.name: p for p in seeds}
+
+
+def paired(first: dict[str, float | None], second: dict[str, float | None]) -> dict:
+    """Second minus first over the names both have a value for: ``n``, ``mean``, ``se``
+    (None for fewer than two pairs), ``wins`` (second ahead).
+
+    >>> paired({"a": 0.1, "b": 0.2, "c": None}, {"a": 0.3, "b": 0.1, "c": 0.5})
+    {'n': 2, 'mean': 0.05, 'se': 0.15, 'wins': 1}
+    """
+    diffs = [second[k] - first[k] for k in first
+             if k in second and first[k] is not None and second[k] is not None]
+    n = len(diffs)
+    if not n:
+        return {"n": 0, "mean": None, "se": None, "wins": 0}
+    mean = sum(diffs) / n
+    se = (math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1) / n) if n > 1 else None)
+    return {"n": n, "mean": round(mean, 6), "se": None if se is None else round(se, 6),
+            "wins": sum(d > 0 for d in diffs)}
+
+
+def climb(directory: Path, at: list[float], levels: list[float]) -> dict:
+    """Per run of ``directory``: best fitness at each of ``at`` (None where the run
+    stopped earlier or had none yet), seconds to each of ``levels``, and its length."""
+    runs = {}
+    for name, run_dir in runs_of(directory).items():
+        curve = read_curve(run_dir)
+        runs[name] = {
+            "elapsed_s": round(curve[-1][0], 1) if curve else 0.0,
+            "best_at": {_key(t): (best_at(curve, t) if reached(curve, t) else None)
+                        for t in at},
+            "time_to": {_key(x): _round(time_to_reach(curve, x)) for x in levels}}
+    return {"dir": str(directory), "runs": runs}
+
+
+def _parse_list(text: str, option: str) -> list[float]:
+    from . import UsageError
+
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"{option} takes comma-separated numbers, not {text!r}") from None
+
+
+def _key(value: float) -> str:
+    return f"{value:g}"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _cell(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def run_climb(args) -> int:
+    from . import UsageError
+
+    if len(args.dirs) > 2:
+        raise UsageError("give one directory, or two to compare")
+    at = _parse_list(args.at, "--at")
+    levels = _parse_list(args.reach, "--reach")
+    for d in args.dirs:
+        if not Path(d).is_dir():
+            raise UsageError(f"{d}: no such directory")
+    results = [climb(Path(d), at, levels) for d in args.dirs]
+    comparison = None
+    if len(results) == 2:
+        comparison = {_key(t): paired(
+            {k: r["best_at"][_key(t)] for k, r in results[0]["runs"].items()},
+            {k: r["best_at"][_key(t)] for k, r in results[1]["runs"].items()}) for t in at}
+    if args.json:
+        print(json.dumps({"climbs": results, "paired": comparison}))
+        return 0
+    for result in results:
+        print(_climb_table(result, at, levels))
+    if comparison:
+        print(f"{args.dirs[1]} minus {args.dirs[0]}, best fitness, paired by seed:")
+        for t, c in comparison.items():
+            se = "-" if c["se"] is None else f"{c['se']:.3f}"
+            mean = "-" if c["mean"] is None else f"{c['mean']:+.3f}"
+            print(f"  at {t} s: {mean} +- {se}, {c['wins']} of {c['n']} ahead")
+    return 0
+
+
+def _climb_table(result: dict, at: list[float], levels: list[float]) -> str:
+    header = (["run", "elapsed s"] + [f"best at {_key(t)} s" for t in at]
+              + [f"s to {_key(x)}" for x in levels])
+    lines = [f"{result['dir']}:", "| " + " | ".join(header) + " |",
+             "|" + "---|" * len(header)]
+    for name, run in result["runs"].items():
+        cells = ([name, f"{run['elapsed_s']:.0f}"]
+                 + [_cell(run["best_at"][_key(t)], "+.3f") for t in at]
+                 + [_cell(run["time_to"][_key(x)], ".0f") for x in levels])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

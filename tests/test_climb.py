@@ -1,0 +1,88 @@
+"""``lion-search climb``: best fitness against search time, and two experiments paired
+by seed, read from hand-made run stores whose stats rows are known."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search.store import RunStore
+from tests.inspect_helpers import cli
+
+
+def _run(directory, climb: list[tuple[float, float | None]]) -> None:
+    """A run store whose stats rows record ``climb``: (elapsed, best fitness)."""
+    store = RunStore.create(directory, {"seed": 0})
+    for elapsed, best in climb:
+        store.add_stats(elapsed, {"best_fitness": best, "programs": 1})
+    store.close()
+
+
+@pytest.fixture
+def experiments(tmp_path):
+    """Two experiments of three seeds each; seed 2 of the second has no run store (a
+    seed described and removed) and seed 1 of the first stopped after 400 s."""
+    base, new = tmp_path / "base", tmp_path / "new"
+    _run(base / "seed-0", [(2, None), (100, 0.10), (500, 0.20), (900, 0.20)])
+    _run(base / "seed-1", [(2, 0.05), (300, 0.15), (400, 0.15)])
+    _run(base / "seed-2", [(2, 0.00), (800, 0.30), (900, 0.30)])
+    _run(new / "seed-0", [(2, 0.00), (200, 0.25), (900, 0.35)])
+    _run(new / "seed-1", [(2, 0.00), (600, 0.10), (900, 0.12)])
+    (new / "seed-2").mkdir()
+    (new / "seed-2" / "result.json").write_text("{}")
+    return base, new
+
+
+def test_best_at_each_time_and_time_to_each_level(experiments):
+    base, _ = experiments
+    status, out, _ = cli("climb", base, "--at", "50,300,900", "--reach", "0.15,0.3", "--json")
+    assert status == 0
+    runs = json.loads(out)["climbs"][0]["runs"]
+    assert list(runs) == ["seed-0", "seed-1", "seed-2"]
+    assert runs["seed-0"]["best_at"] == {"50": None, "300": 0.10, "900": 0.20}
+    # seed 1 stopped at 400 s: nothing is claimed for 900 s
+    assert runs["seed-1"]["best_at"] == {"50": 0.05, "300": 0.15, "900": None}
+    assert runs["seed-0"]["time_to"] == {"0.15": 500, "0.3": None}
+    assert runs["seed-2"]["time_to"] == {"0.15": 800, "0.3": 800}
+
+
+def test_two_experiments_are_paired_by_seed(experiments):
+    base, new = experiments
+    status, out, _ = cli("climb", base, new, "--at", "300,900", "--json")
+    assert status == 0
+    result = json.loads(out)
+    assert list(result["climbs"][1]["runs"]) == ["seed-0", "seed-1"]  # seed-2: no store
+    # at 300 s: seed-0 0.25 - 0.10, seed-1 0.00 - 0.15
+    at300 = result["paired"]["300"]
+    assert (at300["n"], at300["wins"]) == (2, 1)
+    assert at300["mean"] == pytest.approx(0.0)
+    assert at300["se"] == pytest.approx(0.15)
+    # at 900 s only seed 0 has both sides (seed 1 of the base stopped at 400 s)
+    assert result["paired"]["900"] == {"n": 1, "mean": pytest.approx(0.15), "se": None,
+                                       "wins": 1}
+
+
+def test_tables_name_every_run_and_the_paired_difference(experiments):
+    base, new = experiments
+    status, out, _ = cli("climb", base, new, "--at", "300", "--reach", "0.2")
+    assert status == 0
+    assert "| seed-1 | 400 | +0.150 | - |" in out
+    assert "| seed-0 | 900 | +0.250 | 200 |" in out
+    assert "at 300 s: +0.000 +- 0.150, 1 of 2 ahead" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["{tmp}/missing"], "no such directory"),
+    (["{tmp}"], "neither a run"),
+    (["{base}", "--at", "ten"], "--at takes comma-separated numbers"),
+    (["{base}", "{base}", "{base}"], "give one directory, or two"),
+])
+def test_bad_input_is_one_line_and_status_2(experiments, tmp_path, args, message):
+    base, _ = experiments
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    args = [a.format(tmp=empty, base=base) for a in args]
+    status, out, err = cli("climb", *args)
+    assert status == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
