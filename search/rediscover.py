@@ -125,15 +125,20 @@ def seed_state(out: Path, seed: int, budget_s: float) -> str:
     return DONE if _result_stands(directory, budget_s, found) else STOPPED
 
 
-def _result_stands(directory: Path, budget_s: float, found: bool = False) -> bool:
+def _result_stands(directory: Path, budget_s: float, found: bool | None = None) -> bool:
     """Whether the seed's ``result.json`` in ``directory`` stands for it: one that is
-    readable and had this budget, or found Lion (``found``: its run store says so; without
-    a store, the result's own word)."""
+    readable and found Lion or had this budget. ``found`` is what the seed's run store
+    says (None: no store, the result's word is taken); a result that disagrees with it
+    predates the end of the search (a seed that found Lion after a resume with a larger
+    budget, killed before it was described again) and does not stand."""
     try:
         result = json.loads((directory / RESULT).read_text())
     except (OSError, ValueError):
         return False
-    return found or bool(result.get("found")) or result.get("budget_s") == budget_s
+    result_found = bool(result.get("found"))
+    if found is not None and found != result_found:
+        return False
+    return result_found or result.get("budget_s") == budget_s
 
 
 def describe_seed(out: Path, seed: int, budget_s: float, simplify_suite: str | None,

@@ -192,6 +192,29 @@ def test_a_kept_result_stands_for_a_seed_whose_store_is_gone(tmp_path):
     assert seed_state(tmp_path, 0, 60.0) == NEW
 
 
+def test_a_result_the_run_store_contradicts_is_described_again(tmp_path):
+    # A seed resumed with a larger budget found Lion, and was killed before its result
+    # (written at the smaller budget: not found) was rewritten: the store's word wins.
+    from search.rediscover import STOPPED, seed_directory
+    from search.store import RunStore
+
+    directory = seed_directory(tmp_path, 0)
+    store = RunStore.create(directory, {"seed": 0})
+    store.set_meta("stopped", "first Lion-family program")
+    store.set_meta("elapsed", "90.0")
+    store.close()
+    result = directory / "result.json"
+    result.write_text(json.dumps({"seed": 0, "found": False, "budget_s": 120.0}))
+    assert seed_state(tmp_path, 0, 120.0) == DONE  # the store has not found Lion either
+    store = RunStore.open(directory)
+    store.set_meta("first_lion", json.dumps({"program": 2, "evaluations": 2,
+                                             "programs": 2, "elapsed_s": 90.0}))
+    store.close()
+    assert seed_state(tmp_path, 0, 120.0) == STOPPED
+    result.write_text(json.dumps({"seed": 0, "found": True, "budget_s": 60.0}))
+    assert seed_state(tmp_path, 0, 120.0) == DONE
+
+
 @pytest.mark.parametrize("reason, seeds, judged", [
     ("stopped at the hurdle: +0.0840 at its centre on 1 seed(s), below +0.1360", 1,
      "Lion, stopped at the hurdle"),
