@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Search settings measured on the ladder (docs/search.md, "Search changes, measured"):
+# rung 3 (AdamW warm start) with the experiment's settings (4 training seeds, hurdle
+# 0.05, 8 held-out seeds), 5 seeds x 900 s per arm, one arm after another on the whole
+# machine, then each arm against the baseline, paired by seed:
+#
+#   bash benchmarks/search_settings.sh [ARM ...]      (default: every arm below)
+#
+# An arm is NAME='--set key=value ...'; the baseline is the rung-3 config as shipped.
+# Interrupted, run it again: each arm resumes (`rediscover --resume`) with nothing lost.
+# About 80 minutes per arm on the 2-core development machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-runs/settings}
+SEEDS=${SEEDS:-5}
+BUDGET=${BUDGET:-900}
+COMMON=(--set "evaluator.seeds=[0,1,2,3]" --set hurdle_margin=0.05
+        --set "evaluator.confirm_seeds=[4,5,6,7,8,9,10,11]")
+declare -A ARMS=(
+  [cap20]=""                              # the baseline: mutation.max_length 20
+  [cap32]="--set mutation.max_length=32"  # the evaluator's limit: same cost per evaluation
+)
+arms=("$@")
+[ ${#arms[@]} -gt 0 ] || arms=(cap20 cap32)
+for arm in "${arms[@]}"; do
+  [ -n "${ARMS[$arm]+set}" ] || { echo "unknown arm: $arm (one of: ${!ARMS[*]})" >&2; exit 2; }
+  # shellcheck disable=SC2086  # an arm's settings are words
+  set -- configs/ladder/rung3.yaml --seeds "$SEEDS" --budget-s "$BUDGET" \
+    --out "$OUT/$arm" "${COMMON[@]}" ${ARMS[$arm]} --json
+  if [ -f "$OUT/$arm/rediscover.json" ]; then lion-search rediscover "$@" --resume
+  else lion-search rediscover "$@"; fi
+done
+for arm in "${arms[@]}"; do
+  [ "$arm" = cap20 ] && continue
+  lion-search climb "$OUT/cap20" "$OUT/$arm" --at 300,600,900 --reach 0.193,0.25,0.3
+done
