@@ -127,6 +127,13 @@ BAD_INPUT = [
      "lion-search report: {ws}/empty: not a lion-search run (no run.sqlite)"),
     ("report {ws}/run --out {ws}/file.txt/report", "lion-search report: "
      "{ws}/file.txt/report: cannot write the report (Not a directory)"),
+    ("climb {ws}/missing", "lion-search climb: {ws}/missing: no such directory"),
+    ("climb {ws}/empty", "lion-search climb: {ws}/empty: neither a run (no run.sqlite) nor an "
+                         "experiment with seed-K run stores"),
+    ("climb {ws}/foreign", "lion-search climb: {ws}/foreign: the run database is damaged or "
+                           "foreign (file is not a database)"),
+    ("climb {ws}/run --at ten",
+     "lion-search climb: --at takes comma-separated numbers, not 'ten'"),
     ("simplify {bad}/unknown_op.py",
      "lion-search simplify: {bad}/unknown_op.py:3:9: unknown op 'softmax'"),
     ("simplify {lion} --measure --tasks nosuch",
