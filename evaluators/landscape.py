@@ -31,6 +31,7 @@ import numpy as np
 from programs.parser import parse_file
 from programs.seed_programs import seed_path
 
+from .paired import paired
 from .suite import EvaluatorConfig, SuiteEvaluator
 
 PANEL_DIR = Path(__file__).resolve().parent.parent / "programs" / "panel"
@@ -111,18 +112,6 @@ def seed_fitness(losses: np.ndarray, reference: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.isfinite(losses) & (losses > 0),
                         np.log(np.mean(reference) / losses), np.nan)
-
-
-def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int]:
-    """``(mean difference, its standard error, wins of a)`` over paired seeds.
-
-    >>> paired(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 3.5]))
-    (0.5, 0.5, 2)
-    """
-    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-    if d.size < 2 or not np.all(np.isfinite(d)):
-        return float(np.mean(d)), math.nan, int(np.sum(d > 0))
-    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)), int(np.sum(d > 0))
 
 
 def run_landscape(suite="cpu", seeds: int = 8, tune_seeds: int | None = None,

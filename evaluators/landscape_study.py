@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .landscape import LION, PANEL, paired
+from .landscape import LION, PANEL
+from .paired import paired
 
 VARIANTS = {
     # name: (task, size, overrides)

@@ -24,6 +24,8 @@ import math
 import sqlite3
 from pathlib import Path
 
+from evaluators.paired import paired
+
 from .run_view import open_run
 
 Curve = list  # [(elapsed seconds, best fitness or None)], in order of elapsed time
@@ -94,22 +96,20 @@ def runs_of(directory: Path) -> dict[str, Path]:
     return {p.name: p for p in seeds}
 
 
-def paired(first: dict[str, float | None], second: dict[str, float | None]) -> dict:
-    """Second minus first over the names both have a value for: ``n``, ``mean``, ``se``
-    (None for fewer than two pairs), ``wins`` (second ahead).
+def paired_by_name(first: dict[str, float | None], second: dict[str, float | None]) -> dict:
+    """Second minus first (:func:`evaluators.paired.paired`) over the names both have a
+    value for: ``n``, ``mean``, ``se`` (None for fewer than two pairs), ``wins`` (second
+    ahead).
 
-    >>> paired({"a": 0.1, "b": 0.2, "c": None}, {"a": 0.3, "b": 0.1, "c": 0.5})
+    >>> paired_by_name({"a": 0.1, "b": 0.2, "c": None}, {"a": 0.3, "b": 0.1, "c": 0.5})
     {'n': 2, 'mean': 0.05, 'se': 0.15, 'wins': 1}
     """
-    diffs = [second[k] - first[k] for k in first
-             if k in second and first[k] is not None and second[k] is not None]
-    n = len(diffs)
-    if not n:
+    names = [k for k in first if first[k] is not None and second.get(k) is not None]
+    if not names:
         return {"n": 0, "mean": None, "se": None, "wins": 0}
-    mean = sum(diffs) / n
-    se = (math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1) / n) if n > 1 else None)
-    return {"n": n, "mean": round(mean, 6), "se": None if se is None else round(se, 6),
-            "wins": sum(d > 0 for d in diffs)}
+    mean, se, wins = paired([second[k] for k in names], [first[k] for k in names])
+    return {"n": len(names), "mean": round(mean, 6),
+            "se": None if math.isnan(se) else round(se, 6), "wins": wins}
 
 
 def climb(directory: Path, at: list[float], levels: list[float]) -> dict:
@@ -160,7 +160,7 @@ def run_climb(args) -> int:
     results = [climb(Path(d), at, levels) for d in args.dirs]
     comparison = None
     if len(results) == 2:
-        comparison = {_key(t): paired(
+        comparison = {_key(t): paired_by_name(
             {k: r["best_at"][_key(t)] for k, r in results[0]["runs"].items()},
             {k: r["best_at"][_key(t)] for k, r in results[1]["runs"].items()}) for t in at}
     if args.json:
