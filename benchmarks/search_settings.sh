@@ -19,6 +19,8 @@ COMMON=(--set "evaluator.seeds=[0,1,2,3]" --set hurdle_margin=0.05
 declare -A ARMS=(
   [cap20]=""                              # the baseline: mutation.max_length 20
   [cap32]="--set mutation.max_length=32"  # the evaluator's limit: same cost per evaluation
+  [pop50]="--set population_size=50"      # a longer memory at the same tournament size (4)
+  [islands2]="--set islands=2 --set migration.every=1000"  # 2 x 20, a ring exchange ~1/min
 )
 arms=("$@")
 [ ${#arms[@]} -gt 0 ] || arms=(cap20 cap32)

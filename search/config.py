@@ -54,6 +54,16 @@ class RestartSettings:
 
 
 @dataclass(frozen=True)
+class MigrationSettings:
+    """Every ``every`` children (on all islands together), each island receives a copy of
+    the best program of the island before it, on a ring. ``every: 0`` (or one island):
+    the islands never exchange programs.
+    """
+
+    every: int = 0
+
+
+@dataclass(frozen=True)
 class EvaluatorSettings:
     """What programs are trained on (see :class:`evaluators.suite.EvaluatorConfig`)."""
 
@@ -136,6 +146,7 @@ class SearchConfig:
     hurdle_margin: typing.Optional[float] = None
     mutation: MutationSettings = field(default_factory=MutationSettings)
     restart: RestartSettings = field(default_factory=RestartSettings)
+    migration: MigrationSettings = field(default_factory=MigrationSettings)
     evaluator: EvaluatorSettings = field(default_factory=EvaluatorSettings)
     workers: WorkerSettings = field(default_factory=WorkerSettings)
     meta_validation: MetaValidationSettings = field(default_factory=MetaValidationSettings)
@@ -157,6 +168,7 @@ _CHECKS = {
     "mutation.max_length": (lambda v: v >= 1, "an integer >= 1"),
     "mutation.constant_prob": (lambda v: 0 <= v <= 1, "in [0, 1]"),
     "restart.plateau": (lambda v: v >= 0, "an integer >= 0"),
+    "migration.every": (lambda v: v >= 0, "an integer >= 0 (0: never)"),
     "evaluator.seeds": (lambda v: len(v) >= 1, "a non-empty list of integers"),
     "evaluator.batch_size": (lambda v: v >= 1, "an integer >= 1"),
     "evaluator.max_length": (lambda v: v >= 1, "an integer >= 1"),
@@ -246,6 +258,29 @@ def config_to_dict(config: SearchConfig) -> dict:
             return [plain(v) for v in value]
         return value
     return plain(dataclasses.asdict(config))
+
+
+# What a run made before a config key existed ran with (so it resumes as it ran).
+KEYS_BEFORE_THEY_EXISTED = {"evaluator": {"step_size": "fixed", "tune_seeds": 1,
+                                          "sign_flips": False, "schedule_input": True,
+                                          "scale_gradients": False,
+                                          "hurdle_probes": [1.0], "confirm_seeds": []},
+                            "migration": {"every": 0}}
+
+
+def as_it_ran(stored: dict) -> dict:
+    """A stored config (``config_to_dict``'s form) with every key that did not exist when
+    it was stored set to what the run ran with, so that it compares with today's configs.
+
+    Example:
+        >>> as_it_ran({"islands": 1})["migration"]
+        {'every': 0}
+    """
+    stored = dict(stored)
+    for section, defaults in KEYS_BEFORE_THEY_EXISTED.items():
+        if isinstance(stored.get(section, {}), dict):
+            stored[section] = {**defaults, **stored.get(section, {})}
+    return stored
 
 
 def load_config_text(text: str, source: str = "<config>",

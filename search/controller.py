@@ -22,36 +22,19 @@ import signal
 import time
 from dataclasses import dataclass
 
-from programs.dataflow import remove_redundancy
-from programs.errors import ProgramError
 from programs.mutation import MutationConfig, Mutator
-from programs.parser import parse_file
 from programs.lion_core import is_lion_family
-from programs.seed_programs import SEED_NAMES, load_seed
 
-from .breeding import QUEUED, Breeder
+from .breeding import HIT, QUEUED, Breeder
 from .config import SearchConfig, config_to_dict
-from .evolution import Island, Member, Population
+from .evolution import Island, Member, Population, ring_migrants
 from .store import RunStore
+from .warm_start import warm_start_program
 from .workers import start_actors
 
 PROXY, META = "proxy", "meta"
 # Keys a resumed run may change: how it runs and when it stops, not what it searches.
 OPERATIONAL_KEYS = {"stop", "workers", "ray", "checkpoint_every_s", "show_top"}
-
-
-def warm_start_program(name: str, max_length: int | None = None):
-    """The warm-start program: a seed name (``adamw``) or a program file.
-
-    With ``max_length`` (the evaluator's), a warm start whose live statements would not
-    fit is a :class:`~programs.errors.ProgramError`.
-    """
-    program = load_seed(name) if name in SEED_NAMES else parse_file(name)
-    live = len(remove_redundancy(program))
-    if max_length is not None and live > max_length:
-        raise ProgramError(f"the warm start has {live} live statements; evaluator."
-                           f"max_length is {max_length}", None if name in SEED_NAMES else name)
-    return program
 
 
 class EvaluatorFailure(RuntimeError):
@@ -90,6 +73,7 @@ class Search:
         self.islands = [Island(i, Population(config.population_size))
                         for i in range(config.islands)]
         self.next_island = 0
+        self.since_migration = 0  # children joined since the islands last exchanged
         self.elapsed_before = float(store.get_meta("elapsed", "0"))
         self.invalid_before = (store.last_stats() or {}).get("invalid", 0)
         self.started = time.monotonic()
@@ -141,6 +125,7 @@ class Search:
                 island.restore(checkpoint["islands"][str(island.index)])
         if checkpoint:
             search.next_island = checkpoint["next_island"]
+            search.since_migration = checkpoint.get("since_migration", 0)
         search.sends = store.lose_unfinished_batches()  # the killed controller's batches
         pending = store.pending_programs()
         for pid, source, fp, _ in pending:
@@ -270,6 +255,7 @@ class Search:
                 self._submit(PROXY, self.breeder.take(int(min(size, room))), index, actor)
 
     def _breed_one(self):
+        self._migrate()
         island = self.islands[self.next_island]
         self.next_island = (self.next_island + 1) % len(self.islands)
         if not len(island.population):
@@ -407,6 +393,25 @@ class Search:
         island.join(member)
         if island.plateaued(self.config.restart.plateau):
             self._restart(island)
+        self.since_migration += 1
+
+    def _migrate(self):
+        """Every ``migration.every`` children, each island receives a copy of the best of
+        the island before it (a new program row, the migrant its parent), a cache hit
+        that joins at once. Called before breeding, when every child whose result came
+        back has joined, so the islands are as their rows say."""
+        every = self.config.migration.every
+        if not every or self.since_migration < every:
+            return
+        self.since_migration = 0
+        for island, migrant in ring_migrants(self.islands):
+            if not self._may_breed():
+                return
+            source = self.store.program(migrant.program_id)["island"]
+            pid, _, route = self.breeder.add(migrant.program, migrant.program_id,
+                                             f"migrant from island {source}", island.index)
+            if route == HIT:
+                island.join(self.breeder.member(pid, self.store.program(pid)["fitness"]))
 
     def _restart(self, island: Island):
         if not self._may_breed():  # stopping, or the program budget is spent
@@ -476,5 +481,6 @@ class Search:
         version, internal, gauss = self.rng.getstate()
         self.store.save_checkpoint({
             "rng": [version, list(internal), gauss], "next_island": self.next_island,
+            "since_migration": self.since_migration,
             "islands": {str(i.index): i.state() for i in self.islands}})
         self.store.set_meta("elapsed", repr(self.elapsed()))

@@ -4,7 +4,8 @@ Selection is a pipeline of steps over lists of members, composed with ``>>`` in 
 manner of PyGlove's evolution ops: ``Sample(T) >> Top(1)`` is a tournament. A
 :class:`Population` keeps the last P members that joined (the oldest leaves when a child
 joins: *regularized*, age-based removal), and :class:`Island` adds the bookkeeping for
-restarts after a plateau.
+restarts after a plateau; :func:`ring_migrants` says which members migrate between
+islands.
 
 Example:
     >>> import random
@@ -152,3 +153,21 @@ class Island:
         self.since_improvement = state["since_improvement"]
         self.restarts = state["restarts"]
 
+
+
+def ring_migrants(islands: Sequence[Island]) -> list[tuple[Island, Member]]:
+    """Migration on a ring: each island receives the best member of the island before it.
+
+    Returns ``(receiving island, migrant)`` pairs; none for a single island, and none
+    from an island whose population is empty (before its warm start was evaluated).
+
+    Example:
+        >>> a, b = Island(0, Population(2)), Island(1, Population(2))
+        >>> a.join(Member(1, None, 0.3)); b.join(Member(2, None, 0.1))
+        >>> [(to.index, m.program_id) for to, m in ring_migrants([a, b])]
+        [(0, 2), (1, 1)]
+    """
+    if len(islands) < 2:
+        return []
+    return [(island, islands[i - 1].population.best()) for i, island in enumerate(islands)
+            if len(islands[i - 1].population)]

@@ -42,7 +42,7 @@ import json
 import math
 from pathlib import Path
 
-from .config import SearchConfig, config_to_dict
+from .config import SearchConfig, as_it_ran, config_to_dict
 from .store import RunStore, StoreError, check_makeable
 
 MANIFEST, SUMMARY, RESULT = "rediscover.json", "summary.json", "result.json"
@@ -73,7 +73,7 @@ def manifest(config: SearchConfig, config_file: str, seeds: int, budget_s: float
 
 def check_resumable(stored: dict, given: dict, operational: set[str]) -> None:
     """Refuse to resume an experiment with a config that searches differently."""
-    old, new = stored["config"], given["config"]
+    old, new = as_it_ran(stored["config"]), given["config"]
     for key in sorted(set(old) | set(new)):
         if key not in operational | {"seed"} and old.get(key) != new.get(key):
             raise RediscoverError(f"the config's '{key}' differs from the experiment's "

@@ -2,6 +2,7 @@
 a kill, and bad input. The searches are slow (each starts Ray and compiles the smoke
 task); they run in CI all the same."""
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -163,6 +164,22 @@ def test_an_experiment_resumes_only_with_its_own_config(tmp_path, capsys):
     assert capsys.readouterr() == ("", f"lion-search rediscover: {out}: already holds a "
                                    "rediscovery experiment; use --resume to continue it or "
                                    "choose another --out\n")
+
+
+def test_an_experiment_made_before_migration_existed_resumes_as_it_ran(tmp_path):
+    from search.controller import OPERATIONAL_KEYS
+    from search.rediscover import RediscoverError, check_resumable
+
+    config = load_config(write_config(tmp_path))
+    old = config_to_dict(config)
+    del old["migration"]  # as the manifests of experiments before the key was added
+    stored = {"config_file": "old.yaml", "config": old}
+    check_resumable(stored, {"config": config_to_dict(config)}, OPERATIONAL_KEYS)
+    migrating = config_to_dict(dataclasses.replace(
+        config, migration=dataclasses.replace(config.migration, every=50)))
+    with pytest.raises(RediscoverError, match="'migration' differs from the experiment's "
+                                              r"\(\{'every': 50\} vs \{'every': 0\}\)"):
+        check_resumable(stored, {"config": migrating}, OPERATIONAL_KEYS)
 
 
 def test_summary_counts_unfound_seeds_as_never():

@@ -1,5 +1,6 @@
 """The controller's dispatch without Ray: every batch recorded, each behaviour evaluated
-once after an actor dies or the controller is killed, pending programs first on resume.
+once after an actor dies or the controller is killed, pending programs first on resume;
+islands that exchange their best programs on a ring.
 
 The real loop (:meth:`Search.run`) runs against a stand-in ``ray`` module (``wait``,
 ``get``, ``exceptions``) and actors in this process, so these tests take seconds; the
@@ -99,14 +100,14 @@ def fake_ray(monkeypatch):
     return ray
 
 
-def config(max_programs, meta="{every: 0}", evaluator=""):
+def config(max_programs, meta="{every: 0}", evaluator="", extra=""):
     return load_config_text(f"""seed: 0
 population_size: 8
 tournament_size: 3
 evaluator: {{suite: mlp, seeds: [0], batch_size: 2{evaluator}}}
 meta_validation: {meta}
 stop: {{max_programs: {max_programs}}}
-""", "<test>")
+{extra}""", "<test>")
 
 
 def quiet(message):
@@ -236,3 +237,37 @@ def test_with_held_out_seeds_each_child_is_sent_with_its_parents_fitness_as_its_
     assert all(bar == (-math.inf if parents[source] is None else parents[source])
                for source, bar in sent)
     assert sum(parents[source] is not None for source, _ in sent) >= 10
+
+
+@pytest.mark.parametrize("every", [0, 6])
+def test_islands_receive_the_best_of_the_island_before_them(tmp_path, fake_ray, every):
+    search = Search.start(config(120, extra=f"islands: 3\nmigration: {{every: {every}}}\n"),
+                          tmp_path / "run", log=quiet)
+    assert search.run(actors=[FakeActor("a0", []), FakeActor("a1", [])]) == \
+        "program budget spent"
+    search.store.close()
+    run = tmp_path / "run"
+    migrants = query(run, "SELECT m.id, m.island, m.joined, m.mutation, m.fitness, m.source, "
+                          "p.id, p.island, p.fitness, p.source FROM programs m JOIN programs p "
+                          "ON p.id = m.parent WHERE m.mutation LIKE 'migrant%' ORDER BY m.id")
+    if not every:
+        assert migrants == []
+        return
+    children = query(run, "SELECT COUNT(*) FROM programs WHERE joined IS NOT NULL AND "
+                          "mutation NOT LIKE 'migrant%'")[0][0]
+    # Every 6 children, each of the 3 islands receives one migrant (the last few
+    # children joined after the program budget was spent: no migration then).
+    assert len(migrants) % 3 == 0 and children // 6 - 3 <= len(migrants) // 3 <= children // 6
+    for index, (_, island, _, mutation, fitness, source, parent, home, best,
+                parent_source) in enumerate(migrants):
+        # A copy of a program of the island before it on the ring, with its fitness...
+        assert home == (island - 1) % 3 and mutation == f"migrant from island {home}"
+        assert (fitness, source) == (best, parent_source)
+        # ... the best of that island's population (its last 8 joined) as the exchange
+        # began: the three islands exchange at once.
+        began = migrants[index - index % 3][2]
+        population = [f for (f,) in query(run, "SELECT fitness FROM programs WHERE island=? "
+                                               "AND joined < ? ORDER BY joined", home, began)]
+        assert best == max(population[-8:])
+        assert [m[1] for m in migrants[index - index % 3:][:3]] == [0, 1, 2]
+    assert_each_result_stored_once(run)

@@ -18,7 +18,7 @@ from search.workers import DeviceError, plan_actors
 # -- config ---------------------------------------------------------------------------
 
 def test_shipped_configs_load():
-    from search.controller import warm_start_program
+    from search.warm_start import warm_start_program
 
     for name in ("quickstart", "rediscover", "gpu", "paper", "ladder/rung1",
                  "ladder/rung2", "ladder/rung3"):
@@ -44,6 +44,7 @@ def test_shipped_configs_load():
      "evaluator.max_length (8) must be >= mutation.max_length (9)"),
     ("mutation: 3", "mutation must be a mapping"),
     ("hurdle_margin: -0.1", "hurdle_margin must be a number >= 0 or null"),
+    ("migration: {every: -1}", "migration.every must be an integer >= 0 (0: never)"),
     ("stop: {at_first_lion: 1}", "stop.at_first_lion: must be true or false"),
     ("[1, 2]", "must be a mapping"),
     ("a: [", "not valid YAML"),

@@ -43,7 +43,7 @@ RESUMED_OPTIONS = ("seeds", "out", "budget_s", "simplify_suite", "address")
 def run_rediscover(args) -> int:
     from . import UsageError
     from ..config import ConfigError, load_config
-    from ..controller import warm_start_program
+    from ..warm_start import warm_start_program
     from ..rediscover import RediscoverError, check_new, manifest, read_manifest
 
     try:

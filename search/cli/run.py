@@ -31,7 +31,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def run_run(args) -> int:
     from . import UsageError
     from ..config import ConfigError, config_to_dict, load_config
-    from ..controller import warm_start_program
+    from ..warm_start import warm_start_program
     from ..store import RunStore, StoreError
 
     try:
@@ -52,22 +52,13 @@ def run_run(args) -> int:
     return _run(args, config, store)
 
 
-# What a run made before a config key existed ran with (so it resumes as it ran).
-KEYS_BEFORE_THEY_EXISTED = {"evaluator": {"step_size": "fixed", "tune_seeds": 1,
-                                          "sign_flips": False, "schedule_input": True,
-                                          "scale_gradients": False,
-                                          "hurdle_probes": [1.0], "confirm_seeds": []}}
-
-
 def _check_resumable(store, config, to_dict) -> None:
     """Refuse ``config`` unless it equals the run's own but for the operational keys."""
     from . import UsageError
+    from ..config import as_it_ran
     from ..controller import OPERATIONAL_KEYS
 
-    stored, given = store.config(), to_dict(config)
-    for section, defaults in KEYS_BEFORE_THEY_EXISTED.items():
-        if isinstance(stored.get(section), dict):
-            stored[section] = {**defaults, **stored[section]}
+    stored, given = as_it_ran(store.config()), to_dict(config)
     for key in sorted(set(stored) | set(given)):
         if key not in OPERATIONAL_KEYS and stored.get(key) != given.get(key):
             raise UsageError(f"{store.directory}: the config's '{key}' differs from the run's "
