@@ -12,10 +12,13 @@ from tests.inspect_helpers import cli
 
 
 def _run(directory, climb: list[tuple[float, float | None]]) -> None:
-    """A run store whose stats rows record ``climb``: (elapsed, best fitness)."""
+    """A run store whose stats rows record ``climb``: (elapsed, best fitness), with
+    counters that grow with the elapsed time (10 programs and 1 evaluation a second)."""
     store = RunStore.create(directory, {"seed": 0})
     for elapsed, best in climb:
-        store.add_stats(elapsed, {"best_fitness": best, "programs": 1})
+        store.add_stats(elapsed, {"best_fitness": best, "programs": 10 * elapsed,
+                                  "evaluations": elapsed, "cache_hit_rate": elapsed / 1000,
+                                  "redundant_share": 0.5, "invalid": 3})
     store.close()
 
 
@@ -45,6 +48,11 @@ def test_best_at_each_time_and_time_to_each_level(experiments):
     assert runs["seed-1"]["best_at"] == {"50": 0.05, "300": 0.15, "900": None}
     assert runs["seed-0"]["time_to"] == {"0.15": 500, "0.3": None}
     assert runs["seed-2"]["time_to"] == {"0.15": 800, "0.3": 800}
+    # The counters of the last stats row at or before each time (none past a run's end).
+    assert runs["seed-0"]["counters_at"]["300"] == {
+        "programs": 1000, "evaluations": 100, "cache_hit_rate": 0.1, "redundant_share": 0.5}
+    assert runs["seed-0"]["counters_at"]["50"]["programs"] == 20
+    assert runs["seed-1"]["counters_at"]["900"] is None
 
 
 def test_two_experiments_are_paired_by_seed(experiments):
@@ -70,6 +78,7 @@ def test_tables_name_every_run_and_the_paired_difference(experiments):
     assert "| seed-1 | 400 | +0.150 | - |" in out
     assert "| seed-0 | 900 | +0.250 | 200 |" in out
     assert "at 300 s: +0.000 +- 0.150, 1 of 2 ahead" in out
+    assert "| seed-0 | 2,000 | 200 | 20% | 50% |" in out  # the new seed 0's counters
 
 
 @pytest.mark.parametrize("args, message", [

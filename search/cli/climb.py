@@ -4,7 +4,8 @@ A run's climb is its best fitness against elapsed search time (the ``stats`` row
 search writes every ~2 s; a resumed run's elapsed time goes on from where it stopped).
 For each run, or each seed of a ``rediscover`` experiment, it reports the best fitness
 at the given times (``--at``) and the time at which the best first reached each level
-(``--reach``). Given two directories it pairs their runs by name (``seed-0`` with
+(``--reach``), with the search's counters at each time (programs generated, evaluations,
+cache-hit rate, share of statements dead). Given two directories it pairs their runs by name (``seed-0`` with
 ``seed-0``) and reports, for each time, the mean difference (second minus first), its
 standard error and the wins of the second: the paired comparison of two search
 settings on the same seeds.
@@ -29,6 +30,8 @@ from evaluators.paired import paired
 from .run_view import open_run
 
 Curve = list  # [(elapsed seconds, best fitness or None)], in order of elapsed time
+# The search's counters that say how it spent its time (the stats rows' keys).
+COUNTERS = ("programs", "evaluations", "cache_hit_rate", "redundant_share")
 
 
 def add_climb_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,13 +71,27 @@ def time_to_reach(curve: Curve, level: float) -> float | None:
     return None
 
 
-def read_curve(directory: Path) -> Curve:
-    """The climb of the run in ``directory``: (elapsed, best fitness) per stats row."""
+def counters_at(rows: list[dict], seconds: float) -> dict | None:
+    """The :data:`COUNTERS` of the last stats row at or before ``seconds`` (None when
+    there is none, or the run stopped before ``seconds``).
+
+    >>> rows = [{"elapsed": 2.0, "programs": 5}, {"elapsed": 9.0, "programs": 40}]
+    >>> counters_at(rows, 5.0)["programs"], counters_at(rows, 10.0)
+    (5, None)
+    """
+    if not rows or rows[-1]["elapsed"] < seconds:
+        return None
+    last = [row for row in rows if row["elapsed"] <= seconds]
+    return {key: last[-1].get(key) for key in COUNTERS} if last else None
+
+
+def read_stats(directory: Path) -> list[dict]:
+    """The stats rows of the run in ``directory``, in order of elapsed time."""
     from . import UsageError
 
     view = open_run(directory)
     try:
-        return [(float(row["elapsed"]), row.get("best_fitness")) for row in view.stats()]
+        return [dict(row, elapsed=float(row["elapsed"])) for row in view.stats()]
     except sqlite3.DatabaseError as err:
         raise UsageError(f"{directory}: cannot read the run database ({err})") from None
     finally:
@@ -114,15 +131,18 @@ def paired_by_name(first: dict[str, float | None], second: dict[str, float | Non
 
 def climb(directory: Path, at: list[float], levels: list[float]) -> dict:
     """Per run of ``directory``: best fitness at each of ``at`` (None where the run
-    stopped earlier or had none yet), seconds to each of ``levels``, and its length."""
+    stopped earlier or had none yet), seconds to each of ``levels``, its counters at
+    each of ``at`` and its length."""
     runs = {}
     for name, run_dir in runs_of(directory).items():
-        curve = read_curve(run_dir)
+        rows = read_stats(run_dir)
+        curve = [(row["elapsed"], row.get("best_fitness")) for row in rows]
         runs[name] = {
             "elapsed_s": round(curve[-1][0], 1) if curve else 0.0,
             "best_at": {_key(t): (best_at(curve, t) if reached(curve, t) else None)
                         for t in at},
-            "time_to": {_key(x): _round(time_to_reach(curve, x)) for x in levels}}
+            "time_to": {_key(x): _round(time_to_reach(curve, x)) for x in levels},
+            "counters_at": {_key(t): counters_at(rows, t) for t in at}}
     return {"dir": str(directory), "runs": runs}
 
 
@@ -187,4 +207,14 @@ def _climb_table(result: dict, at: list[float], levels: list[float]) -> str:
                  + [_cell(run["best_at"][_key(t)], "+.3f") for t in at]
                  + [_cell(run["time_to"][_key(x)], ".0f") for x in levels])
         lines.append("| " + " | ".join(cells) + " |")
+    if at:  # how each run spent its time, at the last time asked for
+        t = _key(at[-1])
+        lines += [f"at {t} s:", "| run | programs | evaluations | cache hits | dead code |",
+                  "|---|---|---|---|---|"]
+        for name, run in result["runs"].items():
+            c = run["counters_at"][t] or {}
+            lines.append(f"| {name} | {_cell(c.get('programs'), ',')} | "
+                         f"{_cell(c.get('evaluations'), ',')} | "
+                         f"{_cell(c.get('cache_hit_rate'), '.0%')} | "
+                         f"{_cell(c.get('redundant_share'), '.0%')} |")
     return "\n".join(lines)
