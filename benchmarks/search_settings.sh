@@ -21,6 +21,7 @@ declare -A ARMS=(
   [cap32]="--set mutation.max_length=32"  # the evaluator's limit: same cost per evaluation
   [pop50]="--set population_size=50"      # a longer memory at the same tournament size (4)
   [islands2]="--set islands=2 --set migration.every=1000"  # 2 x 20, a ring exchange ~1/min
+  [tour8]="--set tournament_size=8"       # stronger selection in the same population of 20
 )
 arms=("$@")
 [ ${#arms[@]} -gt 0 ] || arms=(cap20 cap32)
