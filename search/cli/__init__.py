@@ -61,6 +61,9 @@ COMMANDS = {
     "climb": ("search.cli.climb",
               "best fitness against search time, per run or per seed; two experiments "
               "compared seed by seed"),
+    "mutations": ("search.cli.mutations",
+                  "what each kind of mutation yielded: children, cache hits, evaluations, "
+                  "children better than their parent"),
     "report": ("search.cli.report", "a static HTML report with plots, in DIR/report/"),
     "simplify": ("search.cli.simplify",
                  "simplify a program step by step (each step checked); is it Lion, with "

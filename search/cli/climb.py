@@ -22,12 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sqlite3
 from pathlib import Path
 
 from evaluators.paired import paired
 
-from .run_view import open_run
+from .markdown import markdown_table
+from .run_view import database_errors_as_usage, open_run
 
 Curve = list  # [(elapsed seconds, best fitness or None)], in order of elapsed time
 # The search's counters that say how it spent its time (the stats rows' keys).
@@ -87,13 +87,10 @@ def counters_at(rows: list[dict], seconds: float) -> dict | None:
 
 def read_stats(directory: Path) -> list[dict]:
     """The stats rows of the run in ``directory``, in order of elapsed time."""
-    from . import UsageError
-
     view = open_run(directory)
     try:
-        return [dict(row, elapsed=float(row["elapsed"])) for row in view.stats()]
-    except sqlite3.DatabaseError as err:
-        raise UsageError(f"{directory}: cannot read the run database ({err})") from None
+        with database_errors_as_usage(directory):
+            return [dict(row, elapsed=float(row["elapsed"])) for row in view.stats()]
     finally:
         view.close()
 
@@ -200,21 +197,17 @@ def run_climb(args) -> int:
 def _climb_table(result: dict, at: list[float], levels: list[float]) -> str:
     header = (["run", "elapsed s"] + [f"best at {_key(t)} s" for t in at]
               + [f"s to {_key(x)}" for x in levels])
-    lines = [f"{result['dir']}:", "| " + " | ".join(header) + " |",
-             "|" + "---|" * len(header)]
-    for name, run in result["runs"].items():
-        cells = ([name, f"{run['elapsed_s']:.0f}"]
-                 + [_cell(run["best_at"][_key(t)], "+.3f") for t in at]
-                 + [_cell(run["time_to"][_key(x)], ".0f") for x in levels])
-        lines.append("| " + " | ".join(cells) + " |")
+    lines = [f"{result['dir']}:"] + markdown_table(header, (
+        [name, f"{run['elapsed_s']:.0f}"]
+        + [_cell(run["best_at"][_key(t)], "+.3f") for t in at]
+        + [_cell(run["time_to"][_key(x)], ".0f") for x in levels]
+        for name, run in result["runs"].items()))
     if at:  # how each run spent its time, at the last time asked for
         t = _key(at[-1])
-        lines += [f"at {t} s:", "| run | programs | evaluations | cache hits | dead code |",
-                  "|---|---|---|---|---|"]
-        for name, run in result["runs"].items():
-            c = run["counters_at"][t] or {}
-            lines.append(f"| {name} | {_cell(c.get('programs'), ',')} | "
-                         f"{_cell(c.get('evaluations'), ',')} | "
-                         f"{_cell(c.get('cache_hit_rate'), '.0%')} | "
-                         f"{_cell(c.get('redundant_share'), '.0%')} |")
+        counters = {name: run["counters_at"][t] or {} for name, run in result["runs"].items()}
+        lines += [f"at {t} s:"] + markdown_table(
+            ["run", "programs", "evaluations", "cache hits", "dead code"],
+            ([name, _cell(c.get("programs"), ","), _cell(c.get("evaluations"), ","),
+              _cell(c.get("cache_hit_rate"), ".0%"), _cell(c.get("redundant_share"), ".0%")]
+             for name, c in counters.items()))
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import math
 import sys
 from pathlib import Path
 
+from . import markdown
 from .resume_hint import resume_command
 
 
@@ -269,8 +270,7 @@ def print_table(summary: dict) -> None:
 
 def markdown_table(summary: dict) -> str:
     """The table and the overall line as markdown (``OUT/summary.md``)."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(summary)]
+    lines = markdown.markdown_table(COLUMNS, table_rows(summary))
     lines += ["", overall_line(summary)]
     for run in summary["runs"]:
         if run.get("found") and "simplified" in run:

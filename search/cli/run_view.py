@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -96,18 +97,25 @@ def open_run(directory) -> "RunView":
     return view
 
 
+@contextlib.contextmanager
+def database_errors_as_usage(directory):
+    """Within it, a database error while reading the run in ``directory`` (a damaged
+    file) becomes one line (:class:`search.cli.UsageError`) instead of a traceback."""
+    from . import UsageError
+
+    try:
+        yield
+    except sqlite3.DatabaseError as err:
+        raise UsageError(f"{directory}: cannot read the run database ({err})") from None
+
+
 def reads_run(command):
-    """Decorate ``run_<name>(args)``: a database error while reading the run in
-    ``args.dir`` (a damaged file) becomes one line instead of a traceback."""
+    """Decorate ``run_<name>(args)``: :func:`database_errors_as_usage` for ``args.dir``."""
 
     @functools.wraps(command)
     def wrapper(args):
-        from . import UsageError
-
-        try:
+        with database_errors_as_usage(args.dir):
             return command(args)
-        except sqlite3.DatabaseError as err:
-            raise UsageError(f"{args.dir}: cannot read the run database ({err})") from None
 
     return wrapper
 
@@ -188,6 +196,19 @@ class RunView:
         cursor = self.db.execute(f"SELECT {columns} FROM programs ORDER BY id")
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+    def children(self, up_to: int | None = None) -> list[dict]:
+        """Every program with a parent (of ids up to ``up_to``), in id order: its ``id``,
+        ``mutation`` text, ``cache_hit``, ``as_parent`` (the same behaviour as its
+        parent: the same fingerprint), ``fitness`` and ``parent_fitness`` (None where
+        not joined)."""
+        cursor = self.db.execute(
+            "SELECT c.id, c.mutation, c.cache_hit, c.fingerprint = p.fingerprint, "
+            "c.fitness, p.fitness FROM programs c JOIN programs p ON c.parent = p.id "
+            "WHERE c.id <= ? ORDER BY c.id", (2 ** 62 if up_to is None else up_to,))
+        return [{"id": pid, "mutation": m, "cache_hit": bool(hit), "as_parent": bool(same),
+                 "fitness": fitness, "parent_fitness": parent_fitness}
+                for pid, m, hit, same, fitness, parent_fitness in cursor]
 
     # -- evaluations -------------------------------------------------------------------
 
