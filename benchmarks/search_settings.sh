@@ -22,6 +22,7 @@ declare -A ARMS=(
   [pop50]="--set population_size=50"      # a longer memory at the same tournament size (4)
   [islands2]="--set islands=2 --set migration.every=1000"  # 2 x 20, a ring exchange ~1/min
   [tour8]="--set tournament_size=8"       # stronger selection in the same population of 20
+  [ins05]="--set mutation.insert=0.5"     # fewer insertions: the kind with the fewest gains per evaluation
 )
 arms=("$@")
 [ ${#arms[@]} -gt 0 ] || arms=(cap20 cap32)
