@@ -202,10 +202,11 @@ class RunView:
         ``mutation`` text, ``cache_hit``, ``as_parent`` (the same behaviour as its
         parent: the same fingerprint), ``fitness`` and ``parent_fitness`` (None where
         not joined)."""
+        up_to_id = "" if up_to is None else f"WHERE c.id <= {int(up_to)} "
         cursor = self.db.execute(
             "SELECT c.id, c.mutation, c.cache_hit, c.fingerprint = p.fingerprint, "
             "c.fitness, p.fitness FROM programs c JOIN programs p ON c.parent = p.id "
-            "WHERE c.id <= ? ORDER BY c.id", (2 ** 62 if up_to is None else up_to,))
+            f"{up_to_id}ORDER BY c.id")
         return [{"id": pid, "mutation": m, "cache_hit": bool(hit), "as_parent": bool(same),
                  "fitness": fitness, "parent_fitness": parent_fitness}
                 for pid, m, hit, same, fitness, parent_fitness in cursor]
