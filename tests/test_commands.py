@@ -134,6 +134,11 @@ BAD_INPUT = [
                            "foreign (file is not a database)"),
     ("climb {ws}/run --at ten",
      "lion-search climb: --at takes comma-separated numbers, not 'ten'"),
+    ("mutations {ws}/missing", "lion-search mutations: {ws}/missing: no such directory"),
+    ("mutations {ws}/foreign", "lion-search mutations: {ws}/foreign: the run database is "
+                               "damaged or foreign (file is not a database)"),
+    ("mutations {ws}/run --until -5",
+     "lion-search mutations: --until takes a positive number of seconds, not -5"),
     ("simplify {bad}/unknown_op.py",
      "lion-search simplify: {bad}/unknown_op.py:3:9: unknown op 'softmax'"),
     ("simplify {lion} --measure --tasks nosuch",
