@@ -85,12 +85,18 @@ def counters_at(rows: list[dict], seconds: float) -> dict | None:
     return {key: last[-1].get(key) for key in COUNTERS} if last else None
 
 
+def stats_rows(view) -> list[dict]:
+    """The stats rows of a run (a :class:`RunView`), in order of elapsed time, each
+    ``elapsed`` a float."""
+    return [dict(row, elapsed=float(row["elapsed"])) for row in view.stats()]
+
+
 def read_stats(directory: Path) -> list[dict]:
-    """The stats rows of the run in ``directory``, in order of elapsed time."""
+    """The stats rows of the run in ``directory`` (:func:`stats_rows`)."""
     view = open_run(directory)
     try:
         with database_errors_as_usage(directory):
-            return [dict(row, elapsed=float(row["elapsed"])) for row in view.stats()]
+            return stats_rows(view)
     finally:
         view.close()
 
@@ -100,6 +106,8 @@ def runs_of(directory: Path) -> dict[str, Path]:
     experiment; seeds without a run store are left out, their stats being gone)."""
     from . import UsageError
 
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: no such directory")
     if (directory / "run.sqlite").exists():
         return {directory.name: directory}
     seeds = sorted((p for p in directory.glob("seed-*") if (p / "run.sqlite").exists()),
@@ -171,9 +179,6 @@ def run_climb(args) -> int:
         raise UsageError("give one directory, or two to compare")
     at = _parse_list(args.at, "--at")
     levels = _parse_list(args.reach, "--reach")
-    for d in args.dirs:
-        if not Path(d).is_dir():
-            raise UsageError(f"{d}: no such directory")
     results = [climb(Path(d), at, levels) for d in args.dirs]
     comparison = None
     if len(results) == 2:

@@ -27,7 +27,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .climb import counters_at, runs_of
+from .climb import counters_at, runs_of, stats_rows
 from .markdown import markdown_table
 from .run_view import database_errors_as_usage, open_run
 
@@ -94,8 +94,7 @@ def mutation_yields(directory: Path, margin: float, until: float | None = None) 
         view = open_run(run_dir)
         try:
             with database_errors_as_usage(run_dir):
-                counters = None if until is None else counters_at(
-                    [dict(row, elapsed=float(row["elapsed"])) for row in view.stats()], until)
+                counters = None if until is None else counters_at(stats_rows(view), until)
                 runs[name] = tally(view.children(counters and counters["programs"]), margin)
         finally:
             view.close()
@@ -123,9 +122,6 @@ def yields_table(yields: dict[str, dict], margin: float) -> list[str]:
 def run_mutations(args) -> int:
     from . import UsageError
 
-    for d in args.dirs:
-        if not Path(d).is_dir():
-            raise UsageError(f"{d}: no such directory")
     if args.until is not None and args.until <= 0:
         raise UsageError(f"--until takes a positive number of seconds, not {args.until:g}")
     results = [mutation_yields(Path(d), args.margin, args.until) for d in args.dirs]
