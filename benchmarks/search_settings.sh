@@ -23,6 +23,7 @@ declare -A ARMS=(
   [islands2]="--set islands=2 --set migration.every=1000"  # 2 x 20, a ring exchange ~1/min
   [tour8]="--set tournament_size=8"       # stronger selection in the same population of 20
   [ins05]="--set mutation.insert=0.5"     # fewer insertions: the kind with the fewest gains per evaluation
+  [restart5k]="--set restart.plateau=5000"  # restart after 5000 children without a new best (warm start, then best)
 )
 arms=("$@")
 [ ${#arms[@]} -gt 0 ] || arms=(cap20 cap32)
