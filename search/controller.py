@@ -123,6 +123,7 @@ class Search:
             island.best_fitness = max((f for _, f in rows), default=float("-inf"))
             if checkpoint and str(island.index) in checkpoint["islands"]:
                 island.restore(checkpoint["islands"][str(island.index)])
+            island.epoch_start = store.epoch_start(island.index)
         if checkpoint:
             search.next_island = checkpoint["next_island"]
             search.since_migration = checkpoint.get("since_migration", 0)
@@ -390,7 +391,8 @@ class Search:
                  f"evaluations and {self.first_lion['elapsed_s']:.0f} s")
 
     def _join(self, island: Island, member: Member):
-        island.join(member)
+        if not island.join(member):  # bred before the island's last restart
+            return
         if island.plateaued(self.config.restart.plateau):
             self._restart(island)
         self.since_migration += 1

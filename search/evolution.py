@@ -115,6 +115,8 @@ class Island:
         best_fitness: the best fitness that ever joined it (since its last restart).
         since_improvement: children joined since ``best_fitness`` last rose.
         restarts: how many times it was restarted.
+        epoch_start: the program id of its last restart (0 before any): a child with a
+            smaller id was bred from the population before it, and does not join.
     """
 
     def __init__(self, index: int, population: Population):
@@ -124,14 +126,21 @@ class Island:
         self.best_fitness = max((m.fitness for m in members), default=float("-inf"))
         self.since_improvement = 0
         self.restarts = 0
+        self.epoch_start = 0
 
-    def join(self, member: Member) -> None:
+    def join(self, member: Member) -> bool:
+        """Add a child; returns False (and adds nothing) for a child bred before the
+        island's last restart, which came back from the evaluator after it: the old
+        lineage would take the restarted population back at once."""
+        if member.program_id < self.epoch_start:
+            return False
         self.population.join(member)
         if member.fitness > self.best_fitness:
             self.best_fitness = member.fitness
             self.since_improvement = 0
         else:
             self.since_improvement += 1
+        return True
 
     def plateaued(self, plateau: int) -> bool:
         """Whether ``plateau`` children (> 0) joined without improving the best."""
@@ -143,6 +152,7 @@ class Island:
         self.best_fitness = member.fitness
         self.since_improvement = 0
         self.restarts += 1
+        self.epoch_start = member.program_id
 
     def state(self) -> dict:
         return {"best_fitness": self.best_fitness, "since_improvement": self.since_improvement,

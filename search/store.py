@@ -214,19 +214,29 @@ class RunStore:
     def population(self, island: int, size: int) -> list[tuple[int, float]]:
         """The island's population, oldest first: ``(program id, fitness)`` pairs.
 
-        ``size`` copies of its current epoch's first program, then every program that
-        joined after it, keeping the last ``size``; empty before the epoch's program
-        has a fitness.
+        ``size`` copies of its current epoch's first program, then every program bred
+        after it that joined after it (not those bred before a restart that came back
+        after it), keeping the last ``size``; empty before the epoch's program has a
+        fitness.
         """
-        (start,) = self.db.execute(
-            "SELECT MAX(joined) FROM programs WHERE island=? AND epoch_start=1",
-            (island,)).fetchone()
+        start = self._epoch_start_row(island)
         if start is None:
             return []
         rows = self.db.execute(
-            "SELECT id, fitness FROM programs WHERE island=? AND joined >= ? "
-            "ORDER BY joined", (island, start)).fetchall()
+            "SELECT id, fitness FROM programs WHERE island=? AND joined >= ? AND id >= ? "
+            "ORDER BY joined", (island, start[1], start[0])).fetchall()
         return ([rows[0]] * size + rows[1:])[-size:]
+
+    def epoch_start(self, island: int) -> int:
+        """The id of the island's current epoch's first program (the warm start, or its
+        last restart that has joined); 0 before any has."""
+        start = self._epoch_start_row(island)
+        return 0 if start is None else start[0]
+
+    def _epoch_start_row(self, island: int) -> tuple[int, int] | None:
+        return self.db.execute(
+            "SELECT id, joined FROM programs WHERE island=? AND epoch_start=1 AND "
+            "joined IS NOT NULL ORDER BY joined DESC LIMIT 1", (island,)).fetchone()
 
     def pending_programs(self) -> list[tuple[int, str, str, int]]:
         """Programs generated but not yet joined: ``(id, source, fingerprint, island)``."""

@@ -271,3 +271,65 @@ def test_islands_receive_the_best_of_the_island_before_them(tmp_path, fake_ray, 
         assert best == max(population[-8:])
         assert [m[1] for m in migrants[index - index % 3:][:3]] == [0, 1, 2]
     assert_each_result_stored_once(run)
+
+
+
+def assert_restarts_hold(run):
+    """Each restart's population breeds only from itself: every child bred after a
+    restart (and before the next) has a parent of that epoch."""
+    restarts = [r for (r,) in query(run, "SELECT id FROM programs WHERE mutation LIKE "
+                                         "'restart%' ORDER BY id")]
+    assert len(restarts) >= 3
+    for restart, following in zip(restarts, restarts[1:] + [math.inf]):
+        parents = query(run, "SELECT parent FROM programs WHERE id > ? AND id < ? AND "
+                             "mutation NOT LIKE 'restart%'", restart, following)
+        assert parents and all(parent >= restart for (parent,) in parents), restart
+    assert_fitness_of_the_behaviour(run)
+
+
+def test_children_bred_before_a_restart_do_not_join_the_restarted_population(
+        tmp_path, fake_ray):
+    # Several batches are in flight when an island restarts; their children come back
+    # after it. They keep their evaluations (every program has its fitness) but must not
+    # join the new population, or the old lineage takes it back at once.
+    search = Search.start(config(300, extra="restart: {plateau: 6}\n"), tmp_path / "run",
+                          log=quiet)
+    assert search.run(actors=[FakeActor("a0", []), FakeActor("a1", [])]) == \
+        "program budget spent"
+    search.store.close()
+    run = tmp_path / "run"
+    (first,) = query(run, "SELECT id FROM programs WHERE mutation LIKE 'restart%' "
+                          "ORDER BY id LIMIT 1")[0]
+    stale = query(run, "SELECT COUNT(*) FROM programs c JOIN programs r ON r.id = ? "
+                       "WHERE c.id < r.id AND c.joined > r.joined", first)[0][0]
+    assert stale > 0  # the case arises
+    assert_restarts_hold(run)
+
+
+def test_a_resumed_run_keeps_children_bred_before_a_restart_out(tmp_path, fake_ray):
+    killed = tmp_path / "killed"
+
+    def kill(wait):  # at the first wait after a restart with children of before in flight
+        db = search.store.db
+        stale = db.execute("SELECT COUNT(*) FROM programs c JOIN programs r ON c.id < r.id "
+                           "WHERE r.mutation LIKE 'restart%' AND r.joined IS NOT NULL "
+                           "AND c.joined IS NULL").fetchone()[0]
+        if stale:
+            killed.mkdir()
+            copy = sqlite3.connect(killed / "run.sqlite")
+            db.backup(copy)
+            copy.close()
+            raise Killed
+
+    fake_ray.on_wait = kill
+    settings = config(300, extra="restart: {plateau: 6}\n")
+    search = Search.start(settings, tmp_path / "run", log=quiet)
+    with pytest.raises(Killed):
+        search.run(actors=[FakeActor("a0", []), FakeActor("a1", [])])
+    search.store.close()
+    fake_ray.on_wait = None
+    resumed = Search.resume(RunStore.open(killed), settings, log=quiet)
+    assert resumed.run(actors=[FakeActor("b0", []), FakeActor("b1", [])]) == \
+        "program budget spent"
+    resumed.store.close()
+    assert_restarts_hold(killed)

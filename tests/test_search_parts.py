@@ -96,9 +96,17 @@ def test_population_is_derived_from_joins(tmp_path):
     for i, child in enumerate(children):
         store.join([child], 0.1 * i, cache_hit=True)
     assert [p for p, _ in store.population(0, 3)] == children[1:]
+    in_flight = add(store, fp="late")
     restart = add(store, epoch_start=True)
     store.join([restart], 0.5, cache_hit=True)
     assert store.population(0, 3) == [(restart, 0.5)] * 3
+    assert store.epoch_start(0) == restart and store.epoch_start(1) == 0
+    # Bred before the restart, evaluated after it: kept, but not in the new population.
+    store.join([in_flight], 0.9, cache_hit=False)
+    after = add(store, fp="after")
+    store.join([after], 0.1, cache_hit=True)
+    assert store.population(0, 3) == [(restart, 0.5)] * 2 + [(after, 0.1)]
+    assert store.program(in_flight)["fitness"] == 0.9
     assert store.population(1, 3) == []
 
 
@@ -203,6 +211,13 @@ def test_island_plateau_and_restart():
     island.restart(Member(99, None, 0.2))
     assert [m.program_id for m in island.population] == [99, 99]
     assert island.restarts == 1 and not island.plateaued(3)
+    # A child bred before the restart (a smaller id) that comes back after it stays out,
+    # however good; one bred from the new population joins.
+    assert not island.join(Member(50, None, 0.9))
+    assert [m.program_id for m in island.population] == [99, 99]
+    assert island.best_fitness == 0.2 and island.since_improvement == 0
+    assert island.join(Member(100, None, 0.3))
+    assert [m.program_id for m in island.population] == [99, 100]
 
 
 # -- breeder ---------------------------------------------------------------------------
