@@ -173,7 +173,8 @@ def ring_migrants(islands: Sequence[Island]) -> list[tuple[Island, Member]]:
 
     Example:
         >>> a, b = Island(0, Population(2)), Island(1, Population(2))
-        >>> a.join(Member(1, None, 0.3)); b.join(Member(2, None, 0.1))
+        >>> a.join(Member(1, None, 0.3)), b.join(Member(2, None, 0.1))
+        (True, True)
         >>> [(to.index, m.program_id) for to, m in ring_migrants([a, b])]
         [(0, 2), (1, 1)]
     """
