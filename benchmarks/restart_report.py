@@ -3,9 +3,10 @@
     python benchmarks/restart_report.py runs/settings/restart5k [--json]
 
 Per seed and restart: when it fired (seconds of search), from what (warm start or the
-run's best), the run's best before it, how many children bred before it joined the
-island after it (the evaluator's batches in flight) and the best of them, and whether
-the seed's best program at the end descends from the restart. Reads the run stores
+run's best), the run's best before it, how many children bred before it came back from
+the evaluator after it (its batches in flight; since b5149e6 they stay out of the
+restarted population, before it they joined it) and the best of them, and whether the
+seed's best program at the end descends from the restart. Reads the run stores
 only.
 """
 
@@ -34,7 +35,7 @@ def restarts_of(store: Path) -> dict:
         stale, stale_best = db.execute("SELECT COUNT(*), MAX(fitness) FROM programs "
                                        "WHERE id < ? AND joined > ?", (rid, joined)).fetchone()
         rows.append({"at_s": round(born - t0, 1), "from": mutation.removeprefix("restart "),
-                     "best_before": before, "in_flight_joined_after": stale,
+                     "best_before": before, "in_flight": stale,
                      "best_of_those": stale_best, "in_best_lineage": rid in lineage})
     db.close()
     return {"best_fitness": best_fitness, "restarts": rows}
@@ -49,7 +50,7 @@ def main(argv=None):
     if args.json:
         print(json.dumps(seeds))
         return
-    print("| seed | at s | from | best before | in flight, joined after | their best "
+    print("| seed | at s | from | best before | in flight at it | their best "
           "| best descends from it |")
     print("|---|---|---|---|---|---|---|")
     for seed, report in seeds.items():
@@ -59,7 +60,7 @@ def main(argv=None):
                 continue
             stale_best = "-" if r["best_of_those"] is None else f"{r['best_of_those']:+.3f}"
             print(f"| {seed} | {r['at_s']:.0f} | {r['from']} | {r['best_before']:+.3f} | "
-                  f"{r['in_flight_joined_after']} | {stale_best} | "
+                  f"{r['in_flight']} | {stale_best} | "
                   f"{'yes' if r['in_best_lineage'] else 'no'} |")
 
 
