@@ -273,7 +273,6 @@ def test_islands_receive_the_best_of_the_island_before_them(tmp_path, fake_ray, 
     assert_each_result_stored_once(run)
 
 
-
 def assert_restarts_hold(run):
     """Each restart's population breeds only from itself: every child bred after a
     restart (and before the next) has a parent of that epoch."""
