@@ -25,7 +25,8 @@ def _run(directory, climb: list[tuple[float, float | None]]) -> None:
 @pytest.fixture
 def experiments(tmp_path):
     """Two experiments of three seeds each; seed 2 of the second has no run store (a
-    seed described and removed) and seed 1 of the first stopped after 400 s."""
+    seed described and its store removed: only its result.json is left) and seed 1 of
+    the first stopped after 400 s."""
     base, new = tmp_path / "base", tmp_path / "new"
     _run(base / "seed-0", [(2, None), (100, 0.10), (500, 0.20), (900, 0.20)])
     _run(base / "seed-1", [(2, 0.05), (300, 0.15), (400, 0.15)])
@@ -33,7 +34,10 @@ def experiments(tmp_path):
     _run(new / "seed-0", [(2, 0.00), (200, 0.25), (900, 0.35)])
     _run(new / "seed-1", [(2, 0.00), (600, 0.10), (900, 0.12)])
     (new / "seed-2").mkdir()
-    (new / "seed-2" / "result.json").write_text("{}")
+    (new / "seed-2" / "result.json").write_text(json.dumps(
+        {"seed": 2, "elapsed_s": 903.4, "found": False, "programs": 9000,
+         "evaluations": 850, "best_fitness": 0.40}))
+    (new / "seed-3").mkdir()  # neither store nor result: not a seed that ran
     return base, new
 
 
@@ -60,7 +64,9 @@ def test_two_experiments_are_paired_by_seed(experiments):
     status, out, _ = cli("climb", base, new, "--at", "300,900", "--json")
     assert status == 0
     result = json.loads(out)
-    assert list(result["climbs"][1]["runs"]) == ["seed-0", "seed-1"]  # seed-2: no store
+    # seed 2's store is gone: it claims nothing at 300 or 900 s, so it is not paired there
+    assert list(result["climbs"][1]["runs"]) == ["seed-0", "seed-1", "seed-2"]
+    assert result["climbs"][1]["runs"]["seed-2"]["best_at"] == {"300": None, "900": None}
     # at 300 s: seed-0 0.25 - 0.10, seed-1 0.00 - 0.15
     at300 = result["paired"]["300"]
     assert (at300["n"], at300["wins"]) == (2, 1)
@@ -81,10 +87,37 @@ def test_tables_name_every_run_and_the_paired_difference(experiments):
     assert "| seed-0 | 2,000 | 200 | 20% | 50% |" in out  # the new seed 0's counters
 
 
+def test_the_end_pairs_every_seed_including_one_known_by_its_result_only(experiments):
+    base, new = experiments
+    status, out, _ = cli("climb", base, new, "--at", "900,end", "--reach", "0.2", "--json")
+    assert status == 0
+    result = json.loads(out)
+    base_runs, new_runs = (c["runs"] for c in result["climbs"])
+    # A run's end is its last stats row, however early it stopped.
+    assert base_runs["seed-1"]["best_at"] == {"900": None, "end": 0.15}
+    assert base_runs["seed-1"]["counters_at"]["end"]["programs"] == 4000
+    # The seed known by its result.json alone: its best and counts at its end, nothing
+    # claimed before it (not even when it reached a level).
+    assert new_runs["seed-2"] == {
+        "elapsed_s": 903.4, "result_only": True, "best_at": {"900": None, "end": 0.40},
+        "time_to": {"0.2": None},
+        "counters_at": {"900": None, "end": {"programs": 9000, "evaluations": 850,
+                                             "cache_hit_rate": None,
+                                             "redundant_share": None}}}
+    # at the end: 0.35 - 0.20, 0.12 - 0.15, 0.40 - 0.30
+    end = result["paired"]["end"]
+    assert (end["n"], end["wins"]) == (3, 2)
+    assert end["mean"] == pytest.approx((0.15 - 0.03 + 0.10) / 3, abs=1e-6)
+    status, out, _ = cli("climb", base, new, "--at", "end", "--reach", "0.2")
+    assert "| seed-2 | 903 | +0.400 | ? |" in out
+    assert "at the end: +0.073 +- " in out and "2 of 3 ahead" in out
+
+
 @pytest.mark.parametrize("args, message", [
     (["{tmp}/missing"], "no such directory"),
     (["{tmp}"], "neither a run"),
-    (["{base}", "--at", "ten"], "--at takes comma-separated numbers"),
+    (["{base}", "--at", "ten"], "--at takes comma-separated numbers or 'end'"),
+    (["{base}", "--reach", "end"], "--reach takes comma-separated numbers"),
     (["{base}", "{base}", "{base}"], "give one directory, or two"),
 ])
 def test_bad_input_is_one_line_and_status_2(experiments, tmp_path, args, message):

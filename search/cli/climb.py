@@ -11,7 +11,7 @@ standard error and the wins of the second: the paired comparison of two search
 settings on the same seeds.
 
 Example:
-    $ lion-search climb runs/rung3 runs/rung3-cap32 --at 300,600,900 --reach 0.193,0.3
+    $ lion-search climb runs/rung3 runs/rung3-cap32 --at 300,600,900,end --reach 0.193,0.3
     >>> curve = [(2.0, None), (4.0, 0.1), (9.0, 0.3)]
     >>> best_at(curve, 5.0), best_at(curve, 3.0), time_to_reach(curve, 0.2)
     (0.1, None, 9.0)
@@ -30,6 +30,7 @@ from .markdown import markdown_table
 from .run_view import database_errors_as_usage, open_run
 
 Curve = list  # [(elapsed seconds, best fitness or None)], in order of elapsed time
+END = math.inf  # ``--at end``: a run's end, whenever that was
 # The search's counters that say how it spent its time (the stats rows' keys).
 COUNTERS = ("programs", "evaluations", "cache_hit_rate", "redundant_share")
 
@@ -39,8 +40,9 @@ def add_climb_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a run directory or a rediscover experiment (its seed-K runs); "
                              "two to compare them seed by seed")
     parser.add_argument("--at", default="300,600,900,1800,3600",
-                        help="elapsed seconds at which to read the best fitness "
-                             "(comma-separated; default 300,600,900,1800,3600)")
+                        help="elapsed seconds at which to read the best fitness, or "
+                             "'end' (each run's end) (comma-separated; default "
+                             "300,600,900,1800,3600)")
     parser.add_argument("--reach", default="",
                         help="fitness levels: when the best first reached each "
                              "(comma-separated, e.g. 0.193,0.3)")
@@ -59,8 +61,9 @@ def best_at(curve: Curve, seconds: float) -> float | None:
 
 
 def reached(curve: Curve, seconds: float) -> bool:
-    """Whether the run went on for ``seconds`` (its last stats row is at or after it)."""
-    return bool(curve) and curve[-1][0] >= seconds
+    """Whether the run went on for ``seconds`` (its last stats row is at or after it);
+    every run reaches its :data:`END`."""
+    return bool(curve) and (seconds == END or curve[-1][0] >= seconds)
 
 
 def time_to_reach(curve: Curve, level: float) -> float | None:
@@ -79,7 +82,7 @@ def counters_at(rows: list[dict], seconds: float) -> dict | None:
     >>> counters_at(rows, 5.0)["programs"], counters_at(rows, 10.0)
     (5, None)
     """
-    if not rows or rows[-1]["elapsed"] < seconds:
+    if not rows or (seconds != END and rows[-1]["elapsed"] < seconds):
         return None
     last = [row for row in rows if row["elapsed"] <= seconds]
     return {key: last[-1].get(key) for key in COUNTERS} if last else None
@@ -103,19 +106,36 @@ def read_stats(directory: Path) -> list[dict]:
 
 def runs_of(directory: Path) -> dict[str, Path]:
     """``{name: run directory}``: the directory itself (a run) or its ``seed-K`` runs (an
-    experiment; seeds without a run store are left out, their stats being gone)."""
+    experiment: those with a run store, and those whose store is gone but whose
+    ``result.json`` remains; seeds with neither are left out)."""
     from . import UsageError
 
     if not directory.is_dir():
         raise UsageError(f"{directory}: no such directory")
     if (directory / "run.sqlite").exists():
         return {directory.name: directory}
-    seeds = sorted((p for p in directory.glob("seed-*") if (p / "run.sqlite").exists()),
+    seeds = sorted((p for p in directory.glob("seed-*")
+                    if (p / "run.sqlite").exists() or (p / "result.json").exists()),
                    key=lambda p: (len(p.name), p.name))
-    if not seeds:
+    if not any((p / "run.sqlite").exists() for p in seeds):
         raise UsageError(f"{directory}: neither a run (no run.sqlite) nor an experiment "
                          f"with seed-K run stores")
     return {p.name: p for p in seeds}
+
+
+def result_only(run_dir: Path) -> dict:
+    """A seed whose run store is gone, from its ``result.json``: its best and counts at
+    its end, nothing before (``None``: unknown)."""
+    from . import UsageError
+
+    try:
+        result = json.loads((run_dir / "result.json").read_text())
+        elapsed, best = float(result["elapsed_s"]), result["best_fitness"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{run_dir / 'result.json'}: not a seed's result ({error})") from None
+    end = {"programs": result.get("programs"), "evaluations": result.get("evaluations"),
+           "cache_hit_rate": None, "redundant_share": None}
+    return {"elapsed_s": round(elapsed, 1), "best": best, "counters": end}
 
 
 def paired_by_name(first: dict[str, float | None], second: dict[str, float | None]) -> dict:
@@ -140,6 +160,15 @@ def climb(directory: Path, at: list[float], levels: list[float]) -> dict:
     each of ``at`` and its length."""
     runs = {}
     for name, run_dir in runs_of(directory).items():
+        if not (run_dir / "run.sqlite").exists():
+            only = result_only(run_dir)
+            runs[name] = {
+                "elapsed_s": only["elapsed_s"], "result_only": True,
+                "best_at": {_key(t): only["best"] if t == END else None for t in at},
+                "time_to": {_key(x): None for x in levels},
+                "counters_at": {_key(t): only["counters"] if t == END else None
+                                for t in at}}
+            continue
         rows = read_stats(run_dir)
         curve = [(row["elapsed"], row.get("best_fitness")) for row in rows]
         runs[name] = {
@@ -154,14 +183,17 @@ def climb(directory: Path, at: list[float], levels: list[float]) -> dict:
 def _parse_list(text: str, option: str) -> list[float]:
     from . import UsageError
 
+    parts = [part.strip() for part in text.split(",") if part.strip()]
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        return [END if option == "--at" and part == "end" else float(part)
+                for part in parts]
     except ValueError:
-        raise UsageError(f"{option} takes comma-separated numbers, not {text!r}") from None
+        allowed = "numbers or 'end'" if option == "--at" else "numbers"
+        raise UsageError(f"{option} takes comma-separated {allowed}, not {text!r}") from None
 
 
 def _key(value: float) -> str:
-    return f"{value:g}"
+    return "end" if value == END else f"{value:g}"
 
 
 def _round(value: float | None) -> float | None:
@@ -195,22 +227,30 @@ def run_climb(args) -> int:
         for t, c in comparison.items():
             se = "-" if c["se"] is None else f"{c['se']:.3f}"
             mean = "-" if c["mean"] is None else f"{c['mean']:+.3f}"
-            print(f"  at {t} s: {mean} +- {se}, {c['wins']} of {c['n']} ahead")
+            print(f"  at {_when(t)}: {mean} +- {se}, {c['wins']} of {c['n']} ahead")
     return 0
 
 
+def _when(key: str) -> str:
+    return "the end" if key == "end" else f"{key} s"
+
+
 def _climb_table(result: dict, at: list[float], levels: list[float]) -> str:
-    header = (["run", "elapsed s"] + [f"best at {_key(t)} s" for t in at]
+    header = (["run", "elapsed s"] + [f"best at {_when(_key(t))}" for t in at]
               + [f"s to {_key(x)}" for x in levels])
     lines = [f"{result['dir']}:"] + markdown_table(header, (
         [name, f"{run['elapsed_s']:.0f}"]
         + [_cell(run["best_at"][_key(t)], "+.3f") for t in at]
-        + [_cell(run["time_to"][_key(x)], ".0f") for x in levels]
+        + [("?" if run.get("result_only") else _cell(run["time_to"][_key(x)], ".0f"))
+           for x in levels]
         for name, run in result["runs"].items()))
+    if any(run.get("result_only") for run in result["runs"].values()):
+        lines.append("(a seed whose run store is gone, from its result.json: its best at "
+                     "its end only, ? unknown)")
     if at:  # how each run spent its time, at the last time asked for
         t = _key(at[-1])
         counters = {name: run["counters_at"][t] or {} for name, run in result["runs"].items()}
-        lines += [f"at {t} s:"] + markdown_table(
+        lines += [f"at {_when(t)}:"] + markdown_table(
             ["run", "programs", "evaluations", "cache hits", "dead code"],
             ([name, _cell(c.get("programs"), ","), _cell(c.get("evaluations"), ","),
               _cell(c.get("cache_hit_rate"), ".0%"), _cell(c.get("redundant_share"), ".0%")]
