@@ -15,20 +15,12 @@ import json
 import sqlite3
 from pathlib import Path
 
-
-def elapsed_at(db, when: float) -> float:
-    """Seconds of search at wall time ``when``: the last stats row before it plus the
-    time since (a resumed run's clock goes on where it stopped, not across the pause)."""
-    row = db.execute("SELECT at, elapsed FROM stats WHERE at <= ? ORDER BY at DESC LIMIT 1",
-                     (when,)).fetchone()
-    if row is None:  # before the first stats row
-        (t0,) = db.execute("SELECT MIN(born) FROM programs").fetchone()
-        return when - t0
-    return row[1] + (when - row[0])
+from search.cli.run_view import search_seconds
 
 
 def restarts_of(store: Path) -> dict:
     db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    clock = db.execute("SELECT at, elapsed FROM stats ORDER BY at").fetchall()
     parent = dict(db.execute("SELECT id, parent FROM programs"))
     best, best_fitness = db.execute("SELECT id, fitness FROM programs WHERE fitness IS NOT "
                                     "NULL ORDER BY fitness DESC, id LIMIT 1").fetchone()
@@ -44,7 +36,7 @@ def restarts_of(store: Path) -> dict:
                                (born,)).fetchone()
         stale, stale_best = db.execute("SELECT COUNT(*), MAX(fitness) FROM programs "
                                        "WHERE id < ? AND joined > ?", (rid, joined)).fetchone()
-        rows.append({"at_s": round(elapsed_at(db, born), 1), "from": mutation.removeprefix("restart "),
+        rows.append({"at_s": round(search_seconds(clock, born), 1), "from": mutation.removeprefix("restart "),
                      "best_before": before, "in_flight": stale,
                      "best_of_those": stale_best, "in_best_lineage": rid in lineage})
     db.close()

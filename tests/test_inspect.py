@@ -107,6 +107,29 @@ def test_show_marks_redundant_statements_and_gives_fitness(synthetic):
     assert f"parent {run['ids'][0]}" in out
 
 
+def test_birth_is_in_search_seconds_across_a_resume(tmp_path):
+    # A run killed 300 s in and resumed a day later: a program born 60 s after the
+    # resume was born 360 s into the search, not a day and 360 s.
+    from search.store import RunStore
+
+    store = RunStore.create(tmp_path / "run", {"seed": 0})
+    source = to_source(load_seed("signum"))
+    start, resumed = 1_000_000.0, 1_086_400.0
+    first = store.add_program(source, None, "warm start", 0, "s", "f", 3, 0, True)
+    later = store.add_program(source, first, "modify", 0, "s", "f", 3, 0)
+    for at, elapsed in ([(start + t, t) for t in range(2, 301, 2)]
+                        + [(resumed + t, 300 + t) for t in range(2, 121, 2)]):
+        store.db.execute("INSERT INTO stats (at, elapsed, data) VALUES (?, ?, '{}')",
+                         (at, elapsed))
+    store.db.execute("UPDATE programs SET born=? WHERE id=?", (start + 1, first))
+    store.db.execute("UPDATE programs SET born=? WHERE id=?", (resumed + 60.5, later))
+    store.db.commit()
+    store.close()
+    born = {pid: json.loads(cli("show", tmp_path / "run", pid, "--json")[1])["born_s"]
+            for pid in (first, later)}
+    assert born[first] == pytest.approx(1.0) and born[later] == pytest.approx(360.5)
+
+
 def test_show_lion_meta_failed_and_pending(synthetic):
     directory, run = synthetic
     out = cli("show", directory, run["lion"])[1]

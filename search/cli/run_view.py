@@ -6,7 +6,8 @@ snapshot of the database while the search goes on writing (WAL). The SQL that th
 inspection needs beyond :class:`search.store.RunStore`'s own methods lives here, read
 only; the schema is the store's.
 
-Birth is given two ways: ``born_s``, wall-clock seconds after the run was created, and
+Birth is given two ways: ``born_s``, seconds of search time (the clock of ``status`` and
+``climb``: a resumed run's goes on where it stopped, the pause not counted), and
 ``born_evaluations``, how many proxy evaluations had finished by then.
 
 Example:
@@ -81,6 +82,29 @@ def json_safe(value):
     return value
 
 
+def search_seconds(clock: list[tuple[float, float]], when: float) -> float:
+    """Seconds of search time at unix time ``when``, from ``clock``: the stats rows'
+    ``(at, elapsed)`` pairs in order (one every ~2 s while the search runs).
+
+    It counts on from the stats row nearest in wall time, before or after ``when``, so a
+    pause between a kill and a resume (no row, and no program born, in it) is not counted.
+
+    >>> clock = [(100.0, 2.0), (102.0, 4.0), (5000.0, 6.0)]  # paused after 102, resumed
+    >>> search_seconds(clock, 101.0), search_seconds(clock, 4999.0), search_seconds(clock, 99.0)
+    (3.0, 5.0, 1.0)
+    """
+    from bisect import bisect_right
+
+    if not clock:
+        return 0.0
+    i = bisect_right([at for at, _ in clock], when)
+    before = clock[i - 1] if i > 0 else None
+    after = clock[i] if i < len(clock) else None
+    if after is None or (before is not None and when - before[0] <= after[0] - when):
+        return before[1] + (when - before[0])
+    return max(0.0, after[1] - (after[0] - when))
+
+
 def open_run(directory) -> "RunView":
     """The run in ``directory``, read-only.
 
@@ -132,6 +156,7 @@ class RunView:
         self.meta_suite = (self.config.get("meta_validation") or {}).get("suite", "meta10")
         self._finished = [t for (t,) in self.db.execute(
             "SELECT finished FROM evaluations WHERE suite=? ORDER BY finished", (PROXY,))]
+        self._clock = self.db.execute("SELECT at, elapsed FROM stats ORDER BY at").fetchall()
 
     @property
     def directory(self):
@@ -170,8 +195,15 @@ class RunView:
             mutation=row["mutation"], island=row["island"], fingerprint=row["fingerprint"],
             statements=row["statements"], redundant=row["redundant"],
             fitness=row["fitness"], cache_hit=bool(row["cache_hit"]),
-            born_s=row["born"] - self.created,
+            born_s=self.search_seconds(row["born"]),
             born_evaluations=self.evaluations_before(row["born"]))
+
+    def search_seconds(self, when: float) -> float:
+        """Seconds of search time at unix time ``when`` (:func:`search_seconds`); in a
+        run with no stats row yet, seconds since it was created."""
+        if not self._clock:
+            return when - self.created
+        return search_seconds(self._clock, when)
 
     def evaluations_before(self, when: float) -> int:
         """Proxy evaluations finished at or before unix time ``when``."""
