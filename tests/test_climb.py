@@ -35,8 +35,8 @@ def experiments(tmp_path):
     _run(new / "seed-1", [(2, 0.00), (600, 0.10), (900, 0.12)])
     (new / "seed-2").mkdir()
     (new / "seed-2" / "result.json").write_text(json.dumps(
-        {"seed": 2, "elapsed_s": 903.4, "found": False, "programs": 9000,
-         "evaluations": 850, "best_fitness": 0.40}))
+        {"seed": 2, "budget_s": 900.0, "stopped": "time limit", "elapsed_s": 903.4,
+         "found": False, "programs": 9000, "evaluations": 850, "best_fitness": 0.40}))
     (new / "seed-3").mkdir()  # neither store nor result: not a seed that ran
     return base, new
 
@@ -64,17 +64,18 @@ def test_two_experiments_are_paired_by_seed(experiments):
     status, out, _ = cli("climb", base, new, "--at", "300,900", "--json")
     assert status == 0
     result = json.loads(out)
-    # seed 2's store is gone: it claims nothing at 300 or 900 s, so it is not paired there
+    # seed 2's store is gone: it claims nothing at 300 s, and at 900 s the best it
+    # stopped with at its time limit of 900 s
     assert list(result["climbs"][1]["runs"]) == ["seed-0", "seed-1", "seed-2"]
-    assert result["climbs"][1]["runs"]["seed-2"]["best_at"] == {"300": None, "900": None}
+    assert result["climbs"][1]["runs"]["seed-2"]["best_at"] == {"300": None, "900": 0.40}
     # at 300 s: seed-0 0.25 - 0.10, seed-1 0.00 - 0.15
     at300 = result["paired"]["300"]
     assert (at300["n"], at300["wins"]) == (2, 1)
     assert at300["mean"] == pytest.approx(0.0)
     assert at300["se"] == pytest.approx(0.15)
-    # at 900 s only seed 0 has both sides (seed 1 of the base stopped at 400 s)
-    assert result["paired"]["900"] == {"n": 1, "mean": pytest.approx(0.15), "se": None,
-                                       "wins": 1}
+    # at 900 s seeds 0 and 2 have both sides (seed 1 of the base stopped at 400 s)
+    assert result["paired"]["900"] == {"n": 2, "mean": pytest.approx(0.125),
+                                       "se": pytest.approx(0.025), "wins": 2}
 
 
 def test_tables_name_every_run_and_the_paired_difference(experiments):
@@ -96,14 +97,14 @@ def test_the_end_pairs_every_seed_including_one_known_by_its_result_only(experim
     # A run's end is its last stats row, however early it stopped.
     assert base_runs["seed-1"]["best_at"] == {"900": None, "end": 0.15}
     assert base_runs["seed-1"]["counters_at"]["end"]["programs"] == 4000
-    # The seed known by its result.json alone: its best and counts at its end, nothing
-    # claimed before it (not even when it reached a level).
+    # The seed known by its result.json alone: its best and counts at its end and at
+    # the time limit it stopped at, nothing claimed before (not even when it reached a
+    # level).
+    counts = {"programs": 9000, "evaluations": 850, "cache_hit_rate": None,
+              "redundant_share": None}
     assert new_runs["seed-2"] == {
-        "elapsed_s": 903.4, "result_only": True, "best_at": {"900": None, "end": 0.40},
-        "time_to": {"0.2": None},
-        "counters_at": {"900": None, "end": {"programs": 9000, "evaluations": 850,
-                                             "cache_hit_rate": None,
-                                             "redundant_share": None}}}
+        "elapsed_s": 903.4, "result_only": True, "best_at": {"900": 0.40, "end": 0.40},
+        "time_to": {"0.2": None}, "counters_at": {"900": counts, "end": counts}}
     # at the end: 0.35 - 0.20, 0.12 - 0.15, 0.40 - 0.30
     end = result["paired"]["end"]
     assert (end["n"], end["wins"]) == (3, 2)
@@ -111,6 +112,8 @@ def test_the_end_pairs_every_seed_including_one_known_by_its_result_only(experim
     status, out, _ = cli("climb", base, new, "--at", "end", "--reach", "0.2")
     assert "| seed-2 | 903 | +0.400 | ? |" in out
     assert "at the end: +0.073 +- " in out and "2 of 3 ahead" in out
+    # seed 1 of the base stopped at 400 s: its end is not the new seed 1's
+    assert "(the end pairs runs of different lengths: seed-1 400 s against 900 s)" in out
 
 
 @pytest.mark.parametrize("args, message", [

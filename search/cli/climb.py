@@ -125,7 +125,8 @@ def runs_of(directory: Path) -> dict[str, Path]:
 
 def result_only(run_dir: Path) -> dict:
     """A seed whose run store is gone, from its ``result.json``: its best and counts at
-    its end, nothing before (``None``: unknown)."""
+    its end, nothing before (``None``: unknown). ``limit_s``: the time limit it stopped
+    at (None when it stopped otherwise), at which its best is its end's."""
     from . import UsageError
 
     try:
@@ -135,7 +136,9 @@ def result_only(run_dir: Path) -> dict:
         raise UsageError(f"{run_dir / 'result.json'}: not a seed's result ({error})") from None
     end = {"programs": result.get("programs"), "evaluations": result.get("evaluations"),
            "cache_hit_rate": None, "redundant_share": None}
-    return {"elapsed_s": round(elapsed, 1), "best": best, "counters": end}
+    limit = result.get("budget_s") if result.get("stopped") == "time limit" else None
+    return {"elapsed_s": round(elapsed, 1), "best": best, "counters": end,
+            "limit_s": None if limit is None else float(limit)}
 
 
 def paired_by_name(first: dict[str, float | None], second: dict[str, float | None]) -> dict:
@@ -162,11 +165,12 @@ def climb(directory: Path, at: list[float], levels: list[float]) -> dict:
     for name, run_dir in runs_of(directory).items():
         if not (run_dir / "run.sqlite").exists():
             only = result_only(run_dir)
+            known = {END, only["limit_s"]}  # its end, and the time limit it stopped at
             runs[name] = {
                 "elapsed_s": only["elapsed_s"], "result_only": True,
-                "best_at": {_key(t): only["best"] if t == END else None for t in at},
+                "best_at": {_key(t): only["best"] if t in known else None for t in at},
                 "time_to": {_key(x): None for x in levels},
-                "counters_at": {_key(t): only["counters"] if t == END else None
+                "counters_at": {_key(t): only["counters"] if t in known else None
                                 for t in at}}
             continue
         rows = read_stats(run_dir)
@@ -228,7 +232,24 @@ def run_climb(args) -> int:
             se = "-" if c["se"] is None else f"{c['se']:.3f}"
             mean = "-" if c["mean"] is None else f"{c['mean']:+.3f}"
             print(f"  at {_when(t)}: {mean} +- {se}, {c['wins']} of {c['n']} ahead")
+        if END in at and (uneven := uneven_ends(*results)):
+            print("  (the end pairs runs of different lengths: " + ", ".join(
+                f"{name} {a:.0f} s against {b:.0f} s" for name, a, b in uneven) + ")")
     return 0
+
+
+def uneven_ends(first: dict, second: dict, tolerance: float = 0.05) -> list:
+    """``(name, elapsed, elapsed)`` of the runs both climbs hold whose lengths differ by
+    more than ``tolerance`` (a share of the longer): pairing their ends compares a short
+    search with a long one.
+
+    >>> uneven_ends({"runs": {"a": {"elapsed_s": 900}, "b": {"elapsed_s": 3600}}},
+    ...             {"runs": {"a": {"elapsed_s": 3605}, "b": {"elapsed_s": 3602}}})
+    [('a', 900, 3605)]
+    """
+    pairs = [(name, run["elapsed_s"], second["runs"][name]["elapsed_s"])
+             for name, run in first["runs"].items() if name in second["runs"]]
+    return [(name, a, b) for name, a, b in pairs if abs(a - b) > tolerance * max(a, b)]
 
 
 def _when(key: str) -> str:
