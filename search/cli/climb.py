@@ -5,7 +5,10 @@ search writes every ~2 s; a resumed run's elapsed time goes on from where it sto
 For each run, or each seed of a ``rediscover`` experiment, it reports the best fitness
 at the given times (``--at``) and the time at which the best first reached each level
 (``--reach``), with the search's counters at each time (programs generated, evaluations,
-cache-hit rate, share of statements dead). Given two directories it pairs their runs by name (``seed-0`` with
+cache-hit rate, share of statements dead). ``end`` among the times is each run's end:
+its last stats row, or, for a seed whose run store is gone, the best its
+``result.json`` recorded (such a seed answers nothing else, but the time limit it
+stopped at). Given two directories it pairs their runs by name (``seed-0`` with
 ``seed-0``) and reports, for each time, the mean difference (second minus first), its
 standard error and the wins of the second: the paired comparison of two search
 settings on the same seeds.
