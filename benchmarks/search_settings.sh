@@ -9,11 +9,19 @@
 # An arm is NAME='--set key=value ...'; the baseline is the rung-3 config as shipped.
 # Interrupted, run it again: each arm resumes (`rediscover --resume`) with nothing lost.
 # About 80 minutes per arm on the 2-core development machine.
+#
+# An arm taken to an hour a seed (its seeds go on from where they stopped), against the
+# hour-long experiment from AdamW (the same settings, no change: docs/search.md):
+#
+#   BUDGET=3600 AT=900,1800,3600,end BASE=runs/rung3-s4-hurdle-confirm8 \
+#     bash benchmarks/search_settings.sh restart5k
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/settings}
 SEEDS=${SEEDS:-5}
 BUDGET=${BUDGET:-900}
+AT=${AT:-300,600,900}      # the times at which the climbs are compared
+BASE=${BASE:-$OUT/cap20}   # the baseline they are compared with
 COMMON=(--set "evaluator.seeds=[0,1,2,3]" --set hurdle_margin=0.05
         --set "evaluator.confirm_seeds=[4,5,6,7,8,9,10,11]")
 declare -A ARMS=(
@@ -36,6 +44,6 @@ for arm in "${arms[@]}"; do
   else lion-search rediscover "$@"; fi
 done
 for arm in "${arms[@]}"; do
-  [ "$arm" = cap20 ] && continue
-  lion-search climb "$OUT/cap20" "$OUT/$arm" --at 300,600,900 --reach 0.193,0.25,0.3
+  [ "$OUT/$arm" = "$BASE" ] && continue
+  lion-search climb "$BASE" "$OUT/$arm" --at "$AT" --reach 0.193,0.25,0.3
 done
