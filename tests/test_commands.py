@@ -133,7 +133,7 @@ BAD_INPUT = [
     ("climb {ws}/foreign", "lion-search climb: {ws}/foreign: the run database is damaged or "
                            "foreign (file is not a database)"),
     ("climb {ws}/run --at ten",
-     "lion-search climb: --at takes comma-separated numbers, not 'ten'"),
+     "lion-search climb: --at takes comma-separated numbers or 'end', not 'ten'"),
     ("mutations {ws}/missing", "lion-search mutations: {ws}/missing: no such directory"),
     ("mutations {ws}/foreign", "lion-search mutations: {ws}/foreign: the run database is "
                                "damaged or foreign (file is not a database)"),
