@@ -12,15 +12,14 @@ only.
 
 import argparse
 import json
-import sqlite3
 from pathlib import Path
 
-from search.cli.run_view import search_seconds
+from search.cli.run_view import open_run
 
 
-def restarts_of(store: Path) -> dict:
-    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-    clock = db.execute("SELECT at, elapsed FROM stats ORDER BY at").fetchall()
+def restarts_of(run_dir: Path) -> dict:
+    view = open_run(run_dir)  # read-only; its clock gives seconds of search
+    db = view.db
     parent = dict(db.execute("SELECT id, parent FROM programs"))
     best, best_fitness = db.execute("SELECT id, fitness FROM programs WHERE fitness IS NOT "
                                     "NULL ORDER BY fitness DESC, id LIMIT 1").fetchone()
@@ -36,10 +35,11 @@ def restarts_of(store: Path) -> dict:
                                (born,)).fetchone()
         stale, stale_best = db.execute("SELECT COUNT(*), MAX(fitness) FROM programs "
                                        "WHERE id < ? AND joined > ?", (rid, joined)).fetchone()
-        rows.append({"at_s": round(search_seconds(clock, born), 1), "from": mutation.removeprefix("restart "),
-                     "best_before": before, "in_flight": stale,
-                     "best_of_those": stale_best, "in_best_lineage": rid in lineage})
-    db.close()
+        rows.append({"at_s": round(view.search_seconds(born), 1),
+                     "from": mutation.removeprefix("restart "), "best_before": before,
+                     "in_flight": stale, "best_of_those": stale_best,
+                     "in_best_lineage": rid in lineage})
+    view.close()
     return {"best_fitness": best_fitness, "restarts": rows}
 
 
@@ -48,7 +48,7 @@ def main(argv=None):
     parser.add_argument("arm", type=Path, help="a settings arm's directory (seed-*/ inside)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    seeds = {d.name: restarts_of(d / "run.sqlite") for d in sorted(args.arm.glob("seed-*"))}
+    seeds = {d.name: restarts_of(d) for d in sorted(args.arm.glob("seed-*"))}
     if args.json:
         print(json.dumps(seeds))
         return

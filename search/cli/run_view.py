@@ -97,7 +97,7 @@ def search_seconds(clock: list[tuple[float, float]], when: float) -> float:
 
     if not clock:
         return 0.0
-    i = bisect_right([at for at, _ in clock], when)
+    i = bisect_right(clock, when, key=lambda row: row[0])
     before = clock[i - 1] if i > 0 else None
     after = clock[i] if i < len(clock) else None
     if after is None or (before is not None and when - before[0] <= after[0] - when):
