@@ -1,13 +1,19 @@
 """``lion-search bench search``: the controller's overhead and scaling, measured side by side.
 
 * **search vs raw**: evaluations per second of a search (breeding, hashing, funcsim,
-  the store, ``ray.wait``) against the same warm actors evaluating pre-made batches of
-  distinct programs back to back (the most the evaluators can do). Target >= 90%.
+  the store, ``ray.wait``) against the same warm actors given the search's own batches
+  again, back to back, with no controller between them (the most the evaluators can do
+  with that work). The replay carries what the search sent with each batch (each
+  program's step-size centres, hurdle and bar, rebuilt from the run store), so both
+  sides do the same work: under tuned step sizes a parentless program gets a wide scan
+  and a child starts at its parent's step size, so a feed of made-up programs would not.
+  Target >= 90%.
 * **2 actors vs 1**: search evaluations per second with two actors against one, on this
   machine's cores. Target >= 1.7x on 2 cores.
 
 Actors are started and compiled before any timing (a run pays that once). Each figure is
-the evaluation rate between the first and the last completed evaluation.
+the evaluation rate between the first and the last completed evaluation. The bench runs
+the default config (tuned step sizes, no hurdle) on ``--suite``.
 
 Example:
     $ lion-search bench search --json
@@ -15,16 +21,15 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import tempfile
 import time
 
-from evaluators.benchmark import searched_programs
-from programs.printer import to_source
-
 from .config import load_config_text
 from .controller import Search
+from .requests import PROXY, Request
 from .workers import start_actors
 
 TARGET_SEARCH_VS_RAW = 0.9  # issue 12: keep the evaluators busy
@@ -39,24 +44,21 @@ def _actors(count: int, config):
     return actors
 
 
-def raw_rate(actors, config, evaluations: int) -> float:
-    """Evaluations/s of actors fed pre-made batches, ``inflight`` per actor."""
+def raw_rate(actors, config, requests: list[Request]) -> float:
+    """Evaluations/s of ``actors`` given ``requests`` back to back, ``inflight`` each."""
     import ray
 
-    size = config.evaluator.batch_size
-    sources = [to_source(p) for p in searched_programs(evaluations, seed=99)]
-    batches = [sources[i:i + size] for i in range(0, len(sources), size)]
-    pending, busy, finished = list(batches), {}, []
+    pending, busy, finished = list(reversed(requests)), {}, []
     for actor in actors:
         for _ in range(config.workers.inflight):
             if pending:
-                busy[actor.evaluate.remote("proxy", pending.pop())] = actor
+                busy[actor.evaluate.remote(*pending.pop())] = actor
     while busy:
         (done,), _ = ray.wait(list(busy), num_returns=1)
         actor = busy.pop(done)
         finished += [time.time()] * len(ray.get(done)[1])
         if pending:
-            busy[actor.evaluate.remote("proxy", pending.pop())] = actor
+            busy[actor.evaluate.remote(*pending.pop())] = actor
     return _rate(finished)
 
 
@@ -67,19 +69,29 @@ def _rate(finished: list[float]) -> float:
     return (len(finished) - first) / (finished[-1] - finished[0])
 
 
-def search_rate(actors, config, evaluations: int) -> dict:
-    """Evaluations/s of a real search using ``actors``, and its cache figures."""
+def sent_requests(search) -> list[Request]:
+    """The proxy batches ``search`` sent that came back, in the order sent, each as the
+    request it went with (rebuilt from the run store)."""
+    rows = search.store.db.execute(
+        "SELECT programs FROM batches WHERE kind=? AND outcome='ok' ORDER BY id", (PROXY,))
+    return [search.requests.request(PROXY, json.loads(programs)) for (programs,) in rows]
+
+
+def search_rate(actors, config) -> tuple[dict, list[Request]]:
+    """Evaluations/s of a real search using ``actors`` and its cache figures; and the
+    requests it sent."""
     with tempfile.TemporaryDirectory() as directory:
         search = Search.start(config, os.path.join(directory, "run"), log=lambda _: None)
         search.run(actors=actors)
         counts = search.store.counts()
         finished = [row[0] for row in search.store.db.execute(
             "SELECT finished FROM evaluations WHERE suite='proxy'")]
+        requests = sent_requests(search)
         search.store.close()
     return {"evaluations_per_s": _rate(finished),
             "evaluations": counts["evaluations"], "programs": counts["programs"],
             "cache_hit_rate": counts["cache_hit_rate"],
-            "redundant_share": counts["redundant_share"]}
+            "redundant_share": counts["redundant_share"]}, requests
 
 
 def run_benchmark(quick: bool = False, suite: str = "cpu") -> dict:
@@ -99,11 +111,11 @@ def run_benchmark(quick: bool = False, suite: str = "cpu") -> dict:
     try:
         cores = int(ray.cluster_resources().get("CPU", 1))
         two = _actors(min(2, cores), config)
-        raw = raw_rate(two, config, evaluations)
-        search_two = search_rate(two, config, evaluations)
+        search_two, requests = search_rate(two, config)
+        raw = raw_rate(two, config, requests)
         for actor in two[1:]:
             ray.kill(actor)
-        search_one = search_rate(two[:1], config, evaluations)
+        search_one, _ = search_rate(two[:1], config)
     finally:
         if started:
             ray.shutdown()

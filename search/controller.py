@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import random
 import signal
 import time
@@ -28,11 +27,11 @@ from programs.lion_core import is_lion_family
 from .breeding import HIT, QUEUED, Breeder
 from .config import SearchConfig, config_to_dict
 from .evolution import Island, Member, Population, ring_migrants
+from .requests import META, PROXY, EvaluationRequests
 from .store import RunStore
 from .warm_start import warm_start_program
 from .workers import start_actors
 
-PROXY, META = "proxy", "meta"
 # Keys a resumed run may change: how it runs and when it stops, not what it searches.
 OPERATIONAL_KEYS = {"stop", "workers", "ray", "checkpoint_every_s", "show_top"}
 
@@ -62,6 +61,7 @@ class Search:
                  progress=None, log=print, warm_start=None):
         self.config = config
         self.store = store
+        self.requests = EvaluationRequests(config, store)
         self.rng = rng
         self.progress = progress
         self.log = log
@@ -265,63 +265,14 @@ class Search:
             self._join(island, member)
 
     def _submit(self, kind, entries, index, actor):
-        hurdles = [self._hurdle(kind, pid) for _, pid, _ in entries]
-        bars = [self._bar(kind, pid) for _, pid, _ in entries]
         pids = [pid for _, pid, _ in entries]
+        request = self.requests.request(kind, pids, [source for _, _, source in entries])
         attempt = 1 + max(self.sends.get((kind, pid), 0) for pid in pids)
         for pid in pids:
             self.sends[kind, pid] = self.sends.get((kind, pid), 0) + 1
         batch = self.store.add_batch(kind, index, pids, attempt)  # before it can run
-        future = actor.evaluate.remote(kind, [source for _, _, source in entries],
-                                       [self._centre(kind, pid) for _, pid, _ in entries],
-                                       hurdles if any(h is not None for h in hurdles) else None,
-                                       bars if any(b is not None for b in bars) else None)
+        future = actor.evaluate.remote(*request)
         self.jobs[future] = Job(kind, entries, index, batch)
-
-    def _hurdle(self, kind: str, pid: int) -> float | None:
-        """The fitness a child must reach at its parent's step size to be tuned: its
-        parent's minus ``hurdle_margin``; None (no hurdle) when off or parentless."""
-        margin = self.config.hurdle_margin
-        if margin is None or kind != PROXY or self.config.evaluator.step_size != "tuned":
-            return None
-        fitness = self._parent_fitness(pid)
-        return None if fitness is None else fitness - margin
-
-    def _bar(self, kind: str, pid: int) -> float | None:
-        """The fitness at which a program is confirmed on the held-out seeds (when
-        ``evaluator.confirm_seeds`` are set): its parent's, so that every apparent
-        improvement is confirmed before it can lead; a parentless program (the warm
-        start, a restart) always is."""
-        if kind != PROXY or not self.config.evaluator.confirm_seeds:
-            return None
-        fitness = self._parent_fitness(pid)
-        return -math.inf if fitness is None else fitness
-
-    def _parent_fitness(self, pid: int) -> float | None:
-        """The fitness of program ``pid``'s parent; None for a parentless program."""
-        parent = self.store.program(pid)["parent"]
-        return None if parent is None else self.store.program(parent)["fitness"]
-
-    def _centre(self, kind: str, pid: int) -> dict | None:
-        """Where a program's step-size searches start: for the proxy suite its parent's
-        multipliers (a child inherits its parent's step size), for meta-validation its
-        own proxy multipliers; None (multiplier 1) for a program without either."""
-        if self.config.evaluator.step_size != "tuned":
-            return None
-        if kind == META:
-            return self.store.multipliers(pid)
-        child = self.store.program(pid)
-        if child["parent"] is None:
-            return None
-        centres = self.store.multipliers(child["parent"])
-        if centres is None or self.config.hurdle_margin is None:
-            return centres
-        # With a hurdle, a child starts at its parent's step per unit of update.
-        scales = self.store.program(child["parent"])["update_scale"], child["update_scale"]
-        if not all(scale and math.isfinite(scale) and scale > 0 for scale in scales):
-            return centres
-        ratio = scales[0] / scales[1]
-        return {task: None if m is None else m * ratio for task, m in centres.items()}
 
     def _submit_meta(self, index, actor):
         entries = [self.meta_pending.pop() for _ in range(

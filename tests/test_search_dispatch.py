@@ -332,3 +332,47 @@ def test_a_resumed_run_keeps_children_bred_before_a_restart_out(tmp_path, fake_r
         "program budget spent"
     resumed.store.close()
     assert_restarts_hold(killed)
+
+
+class RecordingActor(FakeActor):
+    """A fake actor that keeps every request whole (``calls``, shared between actors, in
+    the order sent) and reports a step multiplier per program, so that children have
+    centres to start from."""
+
+    def __init__(self, name, ran, calls):
+        super().__init__(name, ran)
+        self.calls = calls
+
+    def _evaluate(self, kind, sources, centres=None, hurdles=None, bars=None):
+        self.calls.append((kind, list(sources), centres, hurdles, bars))
+        ref = super()._evaluate(kind, sources, centres, hurdles, bars)
+        for source, result in zip(sources, ref.value[1]):
+            result["multipliers"] = {"mlp": 2.0 ** (int(fake_fitness("m", source) * 8))}
+        return ref
+
+
+def test_the_bench_replays_exactly_the_requests_the_search_sent(tmp_path, fake_ray,
+                                                                   monkeypatch):
+    from search import benchmark
+
+    calls = []
+    search = Search.start(config(40, evaluator=", confirm_seeds: [5, 6]",
+                                 extra="hurdle_margin: 0.05\n"), tmp_path / "run", log=quiet)
+    assert search.run(actors=[RecordingActor("a0", [], calls),
+                              RecordingActor("a1", [], calls)]) == "program budget spent"
+    requests = benchmark.sent_requests(search)
+    search.store.close()
+    assert [tuple(request) for request in requests] == calls
+    # The work differs from program to program: parentless and children, hurdles, bars.
+    centres = [c for *_, cs, _, _ in calls for c in cs]
+    assert None in centres and any(c is not None for c in centres)
+    assert any(hurdles for *_, hurdles, _ in calls)
+
+    # Replayed with no controller between, each request goes once, as it was.
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(benchmark.time, "time", lambda: float(next(ticks)))
+    replayed = []
+    actors = [RecordingActor(name, [], replayed) for name in ("r0", "r1")]
+    settings = load_config_text("workers: {inflight: 2}", "<test>")
+    assert benchmark.raw_rate(actors, settings, requests) > 0
+    assert replayed == calls
