@@ -214,10 +214,11 @@ class RunStore:
     def population(self, island: int, size: int) -> list[tuple[int, float]]:
         """The island's population, oldest first: ``(program id, fitness)`` pairs.
 
-        ``size`` copies of its current epoch's first program, then every program bred
-        after it that joined after it (not those bred before a restart that came back
-        after it), keeping the last ``size``; empty before the epoch's program has a
-        fitness.
+        Its current epoch's first program (``size`` copies of it after a restart, one
+        in the island's first epoch, which fills up as children join), then every
+        program bred after it that joined after it (not those bred before a restart that
+        came back after it), keeping the last ``size``; empty before the epoch's program
+        has a fitness. The same as :class:`~search.evolution.Island` holds in memory.
         """
         start = self._epoch_start_row(island)
         if start is None:
@@ -225,7 +226,10 @@ class RunStore:
         rows = self.db.execute(
             "SELECT id, fitness FROM programs WHERE island=? AND joined >= ? AND id >= ? "
             "ORDER BY joined", (island, start[1], start[0])).fetchall()
-        return ([rows[0]] * size + rows[1:])[-size:]
+        (first,) = self.db.execute("SELECT MIN(id) FROM programs WHERE island=? AND "
+                                   "epoch_start=1", (island,)).fetchone()
+        copies = 1 if start[0] == first else size
+        return ([rows[0]] * copies + rows[1:])[-size:]
 
     def epoch_start(self, island: int) -> int:
         """The id of the island's current epoch's first program (the warm start, or its

@@ -376,3 +376,32 @@ def test_the_bench_replays_exactly_the_requests_the_search_sent(tmp_path, fake_r
     settings = load_config_text("workers: {inflight: 2}", "<test>")
     assert benchmark.raw_rate(actors, settings, requests) > 0
     assert replayed == calls
+
+
+@pytest.mark.parametrize("extra", ["", "restart: {plateau: 6}\n",
+                                   "islands: 2\nmigration: {every: 5}\nrestart: {plateau: 6}\n"])
+def test_the_live_populations_are_those_a_resume_would_rebuild(tmp_path, fake_ray, extra):
+    # At every instant the controller could be killed, each island's population in
+    # memory is the one `Search.resume` derives from the store: a resumed run goes on
+    # from where the killed one was, while the islands fill up and across restarts.
+    settings = config(150, extra=extra)
+    search = Search.start(settings, tmp_path / "run", log=quiet)
+    checked = []
+
+    def compare(wait):
+        for island in search.islands:
+            live = [m.program_id for m in island.population]
+            stored = [pid for pid, _ in search.store.population(island.index,
+                                                                settings.population_size)]
+            assert live == stored, (wait, island.index)
+            checked.append(len(live))
+
+    fake_ray.on_wait = compare
+    assert search.run(actors=[FakeActor("a0", []), FakeActor("a1", [])]) == \
+        "program budget spent"
+    search.store.close()
+    size = settings.population_size
+    assert any(0 < n < size for n in checked) and size in checked  # filling, and full
+    if extra:
+        assert query(tmp_path / "run", "SELECT COUNT(*) FROM programs WHERE mutation "
+                                       "LIKE 'restart%'")[0][0] >= 2

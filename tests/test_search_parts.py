@@ -91,9 +91,11 @@ def test_population_is_derived_from_joins(tmp_path):
     seed = add(store, epoch_start=True)
     assert store.population(0, 3) == []
     store.add_evaluation("f", seed, "proxy", result(0.0), "w", [seed])
-    assert store.population(0, 3) == [(seed, 0.0)] * 3
+    assert store.population(0, 3) == [(seed, 0.0)]  # the first epoch fills up
     children = [add(store, fp=f"c{i}") for i in range(4)]
-    for i, child in enumerate(children):
+    store.join([children[0]], 0.0, cache_hit=True)
+    assert [p for p, _ in store.population(0, 3)] == [seed, children[0]]
+    for i, child in enumerate(children[1:], 1):
         store.join([child], 0.1 * i, cache_hit=True)
     assert [p for p, _ in store.population(0, 3)] == children[1:]
     in_flight = add(store, fp="late")
