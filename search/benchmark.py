@@ -94,6 +94,15 @@ def rate(finished: list[tuple[str, float]]) -> float:
     return total
 
 
+def _drain(actors) -> None:
+    """Wait until ``actors`` have finished what the search left in flight when it
+    stopped (an actor runs its calls one after another), so that the next measure
+    starts on idle actors."""
+    import ray
+
+    ray.get([actor.pid.remote() for actor in actors])
+
+
 def sent_requests(search) -> list[Request]:
     """The proxy batches ``search`` sent that came back, in the order sent, each as the
     request it went with (rebuilt from the run store)."""
@@ -108,6 +117,7 @@ def search_rate(actors, config) -> tuple[dict, list[Request]]:
     with tempfile.TemporaryDirectory() as directory:
         search = Search.start(config, os.path.join(directory, "run"), log=lambda _: None)
         search.run(actors=actors)
+        _drain(actors)
         counts = search.store.counts()
         finished = search.store.db.execute(
             "SELECT worker, finished FROM evaluations WHERE suite='proxy'").fetchall()
