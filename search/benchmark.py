@@ -70,7 +70,7 @@ def raw_rate(actors, config, requests: list[Request]) -> dict:
         if pending:
             busy[actor.evaluate.remote(*pending.pop())] = actor
     return {"evaluations_per_s": rate(finished),
-            "over_the_run_per_s": len(finished) / (max(t for _, t in finished) - sent)}
+            "over_the_run_per_s": over_the_run(finished, sent)}
 
 
 def rate(finished: list[tuple[str, float]]) -> float:
@@ -92,6 +92,16 @@ def rate(finished: list[tuple[str, float]]) -> float:
         if later:
             total += later / (times[-1] - times[0])
     return total
+
+
+def over_the_run(finished: list[tuple[str, float]], sent: float) -> float:
+    """Evaluations per second over the whole run: every one of them over the time from
+    the first batch ``sent`` to the last result.
+
+    >>> over_the_run([("a", 1.0), ("b", 2.0), ("a", 4.0)], sent=0.0)
+    0.75
+    """
+    return len(finished) / (max(when for _, when in finished) - sent)
 
 
 def _drain(actors) -> None:
@@ -126,7 +136,7 @@ def search_rate(actors, config) -> tuple[dict, list[Request]]:
         requests = sent_requests(search)
         search.store.close()
     return {"evaluations_per_s": rate(finished),
-            "over_the_run_per_s": len(finished) / (max(t for _, t in finished) - sent),
+            "over_the_run_per_s": over_the_run(finished, sent),
             "evaluations": counts["evaluations"], "programs": counts["programs"],
             "cache_hit_rate": counts["cache_hit_rate"],
             "redundant_share": counts["redundant_share"]}, requests
