@@ -15,10 +15,14 @@
 #
 #   BUDGET=3600 AT=900,1800,3600,end BASE=runs/rung3-s4-hurdle-confirm8 \
 #     bash benchmarks/search_settings.sh restart5k
+#
+# Part of an arm's seeds (another machine, another session): FIRST_SEED=2 SEEDS=3 runs
+# seeds 2..4 into its own OUT (rediscover --first-seed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/settings}
 SEEDS=${SEEDS:-5}
+FIRST_SEED=${FIRST_SEED:-0}
 BUDGET=${BUDGET:-900}
 AT=${AT:-300,600,900}      # the times at which the climbs are compared
 BASE=${BASE:-$OUT/cap20}   # the baseline they are compared with
@@ -38,7 +42,8 @@ arms=("$@")
 for arm in "${arms[@]}"; do
   [ -n "${ARMS[$arm]+set}" ] || { echo "unknown arm: $arm (one of: ${!ARMS[*]})" >&2; exit 2; }
   # shellcheck disable=SC2086  # an arm's settings are words
-  set -- configs/ladder/rung3.yaml --seeds "$SEEDS" --budget-s "$BUDGET" \
+  set -- configs/ladder/rung3.yaml --seeds "$SEEDS" --first-seed "$FIRST_SEED" \
+    --budget-s "$BUDGET" \
     --out "$OUT/$arm" "${COMMON[@]}" ${ARMS[$arm]} --json
   if [ -f "$OUT/$arm/rediscover.json" ]; then lion-search rediscover "$@" --resume
   else lion-search rediscover "$@"; fi

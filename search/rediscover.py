@@ -65,14 +65,20 @@ def seed_directory(out: Path, seed: int) -> Path:
 
 
 def manifest(config: SearchConfig, config_file: str, seeds: int, budget_s: float,
-             simplify_suite: str) -> dict:
-    """What ``OUT/rediscover.json`` holds."""
+             simplify_suite: str, first_seed: int = 0) -> dict:
+    """What ``OUT/rediscover.json`` holds (seeds ``first_seed .. first_seed + seeds - 1``)."""
     return {"config_file": str(config_file), "config": config_to_dict(config),
-            "seeds": seeds, "budget_s": budget_s, "simplify_suite": simplify_suite}
+            "seeds": seeds, "first_seed": first_seed, "budget_s": budget_s,
+            "simplify_suite": simplify_suite}
 
 
 def check_resumable(stored: dict, given: dict, operational: set[str]) -> None:
-    """Refuse to resume an experiment with a config that searches differently."""
+    """Refuse to resume an experiment with a config that searches differently, or from
+    another first seed (its summary would leave out the seeds it ran)."""
+    first, asked = stored.get("first_seed", 0), given.get("first_seed", 0)
+    if first != asked:
+        raise RediscoverError(f"the experiment's seeds start at {first}, not {asked}; "
+                              f"resume with --first-seed {first}")
     old, new = as_it_ran(stored["config"]), given["config"]
     for key in sorted(set(old) | set(new)):
         if key not in operational | {"seed"} and old.get(key) != new.get(key):

@@ -95,26 +95,30 @@ def test_found_at_once_with_its_simplified_form_then_one_more_seed(tmp_path):
 def test_killed_experiment_resumes_with_nothing_lost(tmp_path):
     # Each seed ends at its program budget, whatever the machine's speed; the time budget
     # only bounds it (a 40 s budget on a loaded machine could end seed 0 before the kill).
+    # Seeds 3 and 4 (--first-seed): the part of an experiment split across machines.
     config, out = write_config(tmp_path, budget=600, programs=16), tmp_path / "exp"
-    run = lion_search("rediscover", str(config), "--seeds", "2", "--out", str(out),
-                      "--simplify-suite", "none", "--json")
-    wait_for(out / "seed-0", "SELECT COUNT(*) FROM evaluations", 2)
+    run = lion_search("rediscover", str(config), "--seeds", "2", "--first-seed", "3",
+                      "--out", str(out), "--simplify-suite", "none", "--json")
+    wait_for(out / "seed-3", "SELECT COUNT(*) FROM evaluations", 2)
     run.send_signal(signal.SIGKILL)
     run.communicate(timeout=60)
-    before = query(out / "seed-0", "SELECT fingerprint, fitness FROM evaluations")
-    programs = query(out / "seed-0", "SELECT COUNT(*) FROM programs")[0][0]
+    before = query(out / "seed-3", "SELECT fingerprint, fitness FROM evaluations")
+    programs = query(out / "seed-3", "SELECT COUNT(*) FROM programs")[0][0]
     assert before and programs < 16 and not (out / "summary.json").exists()
-    assert not (out / "seed-0" / "result.json").exists()  # it was still searching
+    assert not (out / "seed-3" / "result.json").exists()  # it was still searching
 
-    code, stdout, stderr = run_cli("rediscover", config, "--seeds", 2, "--out", out,
-                                   "--simplify-suite", "none", "--resume", "--json")
+    code, stdout, stderr = run_cli("rediscover", config, "--seeds", 2, "--first-seed", 3,
+                                   "--out", out, "--simplify-suite", "none", "--resume",
+                                   "--json")
     assert code == 0, stderr
-    assert "seed 0: resuming" in stdout
-    after = query(out / "seed-0", "SELECT fingerprint, fitness FROM evaluations")
+    assert "2 seed(s) (3..4)" in stdout and "seed 3: resuming" in stdout
+    after = query(out / "seed-3", "SELECT fingerprint, fitness FROM evaluations")
     assert set(before) <= set(after) and len(after) > len(before)
-    assert query(out / "seed-0", "SELECT COUNT(*) FROM programs")[0][0] == 16
+    assert query(out / "seed-3", "SELECT COUNT(*) FROM programs")[0][0] == 16
+    assert sorted(p.name for p in out.glob("seed-*")) == ["seed-3", "seed-4"]
     last = json.loads(stdout.strip().splitlines()[-1])
     assert (last["seeds"], last["found"], last["rate"]) == (2, 0, 0.0)
+    assert [row["seed"] for row in last["runs"]] == [3, 4]
     for row in last["runs"]:
         assert row["stopped"] == "program budget spent" and row["programs"] == 16
         assert row["best"]["source"].startswith("def train(")
@@ -130,6 +134,7 @@ def test_killed_experiment_resumes_with_nothing_lost(tmp_path):
     (["--seeds", "1", "--set", "stop.time_limit_s=null"],
      "{config}: no time budget: give --budget-s or set stop.time_limit_s"),
     (["--seeds", "1", "--budget-s", "0"], "--budget-s must be > 0, not 0.0"),
+    (["--seeds", "1", "--first-seed", "-1"], "--first-seed must be >= 0, not -1"),
     (["--seeds", "1", "--simplify-suite", "nosuch"],
      "--simplify-suite: unknown suite or task 'nosuch'; suites: ..."),
     (["--seeds", "1", "--set", "warm_start=nosuch.py"], "nosuch.py: no such file"),
@@ -164,6 +169,21 @@ def test_an_experiment_resumes_only_with_its_own_config(tmp_path, capsys):
     assert capsys.readouterr() == ("", f"lion-search rediscover: {out}: already holds a "
                                    "rediscovery experiment; use --resume to continue it or "
                                    "choose another --out\n")
+
+
+def test_an_experiment_resumes_only_from_its_own_first_seed(tmp_path, capsys):
+    # Seeds 2..4 split off to another machine: resumed from seed 0, its summary would
+    # leave them out and run seeds 0 and 1 besides.
+    config, out = write_config(tmp_path), tmp_path / "exp"
+    out.mkdir()
+    stored = config_to_dict(load_config(config))
+    (out / "rediscover.json").write_text(json.dumps({
+        "config_file": str(config), "seeds": 3, "first_seed": 2, "budget_s": 60,
+        "simplify_suite": None, "config": stored}))
+    assert main(["rediscover", str(config), "--seeds", "3", "--out", str(out),
+                 "--resume"]) == 2
+    assert capsys.readouterr() == ("", "lion-search rediscover: the experiment's seeds "
+                                   "start at 2, not 0; resume with --first-seed 2\n")
 
 
 def test_an_experiment_made_before_migration_existed_resumes_as_it_ran(tmp_path):

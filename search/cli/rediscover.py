@@ -3,6 +3,8 @@
 Example:
     $ lion-search rediscover configs/ladder/rung1.yaml --seeds 3 --out runs/rung1
     $ lion-search rediscover configs/ladder/rung1.yaml --seeds 5 --out runs/rung1 --resume
+    $ lion-search rediscover configs/ladder/rung1.yaml --seeds 3 --first-seed 2 --out b
+      (seeds 2, 3 and 4: an experiment split across machines or sessions)
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from .resume_hint import resume_command
 def add_rediscover_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="YAML search config (see configs/ and configs/ladder/)")
     parser.add_argument("--seeds", type=int, required=True,
-                        help="independent searches, seeds 0..N-1")
+                        help="independent searches, seeds 0..N-1 (from --first-seed)")
+    parser.add_argument("--first-seed", type=int, metavar="K",
+                        help="the first seed: seeds K..K+N-1 (default 0), to split an "
+                             "experiment across machines or sessions")
     parser.add_argument("--out", required=True, help="experiment directory (created)")
     parser.add_argument("--budget-s", type=float,
                         help="seconds per seed (default: the config's stop.time_limit_s)")
@@ -38,7 +43,7 @@ def add_rediscover_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # The options a resume repeats (argparse destinations), besides the config and --set.
-RESUMED_OPTIONS = ("seeds", "out", "budget_s", "simplify_suite", "address")
+RESUMED_OPTIONS = ("seeds", "first_seed", "out", "budget_s", "simplify_suite", "address")
 
 
 def run_rediscover(args) -> int:
@@ -53,6 +58,9 @@ def run_rediscover(args) -> int:
         raise UsageError(str(err)) from None
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, not {args.seeds}")
+    first_seed = args.first_seed or 0  # None (not given) is 0, left out of resume hints
+    if first_seed < 0:
+        raise UsageError(f"--first-seed must be >= 0, not {first_seed}")
     if args.budget_s is not None and not args.budget_s > 0:
         raise UsageError(f"--budget-s must be > 0, not {args.budget_s}")
     budget = args.budget_s if args.budget_s is not None else config.stop.time_limit_s
@@ -62,7 +70,7 @@ def run_rediscover(args) -> int:
     suite = _simplify_suite(args, config)
     warm_start_program(config.warm_start, config.evaluator.max_length)  # fails early
     out = Path(args.out)
-    asked = manifest(config, args.config, args.seeds, budget, suite)
+    asked = manifest(config, args.config, args.seeds, budget, suite, first_seed)
     try:
         if args.resume:
             _check_resume(read_manifest(out), asked)
@@ -116,7 +124,7 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
         out.mkdir(parents=True, exist_ok=True)
         write_atomically(out / MANIFEST, json.dumps(asked, indent=2) + "\n")
         plan, actors = start_actors(config)
-        print(f"{plan.count} evaluator actor(s); {args.seeds} seed(s) of at most "
+        print(f"{plan.count} evaluator actor(s); {_seeds_text(asked)} of at most "
               f"{asked['budget_s']:.0f} s each, one after another", flush=True)
         try:
             status = _seeds(args, config, out, asked, actors)
@@ -128,7 +136,7 @@ def _experiment(args, config, out: Path, asked: dict) -> int:
     finally:
         if address is None:
             ray.shutdown()
-    summary = _summary(out, asked, asked["seeds"])
+    summary = _summary(out, asked)
     write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomically(out / "summary.md", markdown_table(summary) + "\n")
     print_table(summary)
@@ -152,7 +160,7 @@ def _seeds(args, config, out: Path, asked: dict, actors) -> int:
         print(message, flush=True)
 
     budget = asked["budget_s"]
-    for seed in range(args.seeds):
+    for seed in seed_range(asked):
         state = seed_state(out, seed, budget)
         if state == DONE:
             continue
@@ -175,15 +183,37 @@ def _seeds(args, config, out: Path, asked: dict, actors) -> int:
             log(f"seed {seed}: stopped ({reason}) after {search.elapsed():.0f} s")
         result = describe_seed(out, seed, budget, asked["simplify_suite"], log)
         write_atomically(directory / RESULT, json.dumps(result, indent=2) + "\n")
-        print_table(_summary(out, asked, args.seeds))
+        print_table(_summary(out, asked))
     return 0
 
 
-def _summary(out: Path, asked: dict, seeds: int) -> dict:
-    """The summary of seeds ``0 .. seeds-1`` as they stand now, with the budget."""
+def _seeds_text(asked: dict) -> str:
+    """``5 seed(s)``, or ``3 seed(s) (2..4)`` when the experiment does not start at 0.
+
+    >>> _seeds_text({"seeds": 5}), _seeds_text({"seeds": 3, "first_seed": 2})
+    ('5 seed(s)', '3 seed(s) (2..4)')
+    """
+    seeds = seed_range(asked)
+    span = f" ({seeds[0]}..{seeds[-1]})" if seeds[0] else ""
+    return f"{len(seeds)} seed(s){span}"
+
+
+def seed_range(asked: dict) -> range:
+    """The seeds an experiment runs: ``first_seed .. first_seed + seeds - 1`` (a manifest
+    written before ``--first-seed`` starts at 0).
+
+    >>> seed_range({"seeds": 3, "first_seed": 2}), seed_range({"seeds": 2})
+    (range(2, 5), range(0, 2))
+    """
+    first = asked.get("first_seed", 0)
+    return range(first, first + asked["seeds"])
+
+
+def _summary(out: Path, asked: dict) -> dict:
+    """The summary of the experiment's seeds as they stand now, with the budget."""
     from ..rediscover import seed_row, summarize
 
-    summary = summarize([seed_row(out, s, asked["budget_s"]) for s in range(seeds)])
+    summary = summarize([seed_row(out, s, asked["budget_s"]) for s in seed_range(asked)])
     summary["budget_s"] = asked["budget_s"]
     return summary
 
