@@ -14,12 +14,17 @@
   would not do the same work: asynchronous evolution breeds other children when the
   results come back in another order.)
 
-Actors are started and compiled before any timing (a run pays that once). Each figure is
-a steady evaluation rate summed over the actors, each from its first completed batch to
-its last (:func:`rate`); ``over_the_run`` gives the same ratios from every evaluation
-over the time from the first batch sent to the last result (start-up and the last
-batches included). The bench runs the default config (tuned step sizes, no hurdle)
-on ``--suite``.
+The two sides run in interleaved rounds, so that the machine's drift (the same work
+was measured 19% apart from one run to the next on the shared development machine)
+falls on both: each round is a search (seeded by the round) of ``evaluations`` on two
+actors, then its batches replayed on both actors, then on one of them (the other stays
+idle). Each figure is a steady evaluation rate summed over the actors, each from its
+first completed batch to its last (:func:`rate`); ``over_the_run`` gives the same
+ratios from every evaluation over the time from the first batch sent to the last result
+(start-up and the last batches included). A ratio is reported per round and as the
+mean over the rounds with its standard error (:func:`mean_and_se`). Actors are started
+and compiled before any timing (a run pays that once). The bench runs the default
+config (tuned step sizes, no hurdle) on ``--suite``.
 
 Example:
     $ lion-search bench search --json
@@ -27,7 +32,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import platform
 import tempfile
@@ -40,6 +47,8 @@ from .workers import start_actors
 
 TARGET_SEARCH_VS_RAW = 0.9  # issue 12: keep the evaluators busy
 TARGET_TWO_VS_ONE = 1.7
+ROUNDS, EVALUATIONS = 3, 60        # a full run: ~20 minutes on the 2-core machine
+QUICK_ROUNDS, QUICK_EVALUATIONS = 2, 24
 
 
 def _actors(count: int, config):
@@ -146,7 +155,8 @@ def run_benchmark(quick: bool = False, suite: str = "cpu") -> dict:
     """Measure; a JSON-ready dict of rates, ratios, targets and the machine."""
     import ray
 
-    evaluations = 24 if quick else 80
+    rounds, evaluations = (QUICK_ROUNDS, QUICK_EVALUATIONS) if quick else \
+        (ROUNDS, EVALUATIONS)
     text = (f"population_size: 20\ntournament_size: 5\nevaluator: {{suite: {suite}, "
             f"batch_size: 4}}\nmeta_validation: {{every: 0}}\n"
             f"stop: {{max_evaluations: {evaluations}}}\ncheckpoint_every_s: 5\n")
@@ -158,28 +168,70 @@ def run_benchmark(quick: bool = False, suite: str = "cpu") -> dict:
         start()  # a local instance, on loopback
     try:
         cores = int(ray.cluster_resources().get("CPU", 1))
-        two = _actors(min(2, cores), config)
-        search_two, requests = search_rate(two, config)
-        raw = raw_rate(two, config, requests)
-        for actor in two[1:]:
-            ray.kill(actor)
-        raw_one = raw_rate(two[:1], config, requests)
+        actors = _actors(min(2, cores), config)
+        measured = [measure_round(actors, dataclasses.replace(config, seed=seed))
+                    for seed in range(rounds)]
     finally:
         if started:
             ray.shutdown()
-    steady, whole = "evaluations_per_s", "over_the_run_per_s"
-    return {
-        "search_vs_raw": round(search_two[steady] / raw[steady], 3),
-        "two_actors_vs_one": round(search_two[steady] / raw_one[steady], 3),
-        "over_the_run": {"search_vs_raw": round(search_two[whole] / raw[whole], 3),
-                         "two_actors_vs_one": round(search_two[whole] / raw_one[whole], 3)},
-        "search_two_actors": _rounded(search_two),
-        "raw_two_actors": _rounded(raw), "raw_one_actor": _rounded(raw_one),
-        "targets": {"search_vs_raw": TARGET_SEARCH_VS_RAW,
-                    "two_actors_vs_one": TARGET_TWO_VS_ONE},
-        "suite": suite, "evaluations_per_measure": evaluations,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-    }
+    return {**ratios(measured),
+            "rounds": [{side: _rounded(figures) for side, figures in one.items()}
+                       for one in measured],
+            "targets": {"search_vs_raw": TARGET_SEARCH_VS_RAW,
+                        "two_actors_vs_one": TARGET_TWO_VS_ONE},
+            "suite": suite, "evaluations_per_round": evaluations,
+            "actors": len(actors),
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count()}}
+
+
+def measure_round(actors, config) -> dict:
+    """One round: a search on ``actors``, then its batches replayed on all of them, then
+    on the first alone; each side's rates (:func:`raw_rate`, :func:`search_rate`)."""
+    search, requests = search_rate(actors, config)
+    raw = raw_rate(actors, config, requests)
+    raw_one = raw_rate(actors[:1], config, requests)
+    return {"search_two_actors": search, "raw_two_actors": raw, "raw_one_actor": raw_one}
+
+
+def ratios(rounds: list[dict]) -> dict:
+    """The bench's ratios from its rounds (:func:`measure_round`): each as the mean over
+    the rounds with its standard error, and per round; steady rates and over the run.
+
+    >>> one = {"search_two_actors": {"evaluations_per_s": 1.0, "over_the_run_per_s": 0.9},
+    ...        "raw_two_actors": {"evaluations_per_s": 1.0, "over_the_run_per_s": 1.0},
+    ...        "raw_one_actor": {"evaluations_per_s": 0.5, "over_the_run_per_s": 0.5}}
+    >>> two = {**one, "raw_two_actors": {"evaluations_per_s": 1.25, "over_the_run_per_s": 1.0}}
+    >>> figures = ratios([one, two])
+    >>> figures["search_vs_raw"], figures["two_actors_vs_one"]
+    ({'mean': 0.9, 'se': 0.1, 'per_round': [1.0, 0.8]}, {'mean': 2.0, 'se': 0.0, 'per_round': [2.0, 2.0]})
+    >>> figures["over_the_run"]["search_vs_raw"]["mean"]
+    0.9
+    """
+    def ratio(side: str, rate_key: str) -> dict:
+        values = [one["search_two_actors"][rate_key] / one[side][rate_key] for one in rounds]
+        mean, se = mean_and_se(values)
+        return {"mean": round(mean, 3), "se": round(se, 3) if math.isfinite(se) else None,
+                "per_round": [round(value, 3) for value in values]}
+
+    figures = {}
+    for name, rate_key in (("steady", "evaluations_per_s"), ("whole", "over_the_run_per_s")):
+        figures[name] = {"search_vs_raw": ratio("raw_two_actors", rate_key),
+                         "two_actors_vs_one": ratio("raw_one_actor", rate_key)}
+    return {**figures["steady"], "over_the_run": figures["whole"]}
+
+
+def mean_and_se(values: list[float]) -> tuple[float, float]:
+    """The mean of ``values`` and its standard error (nan for one value).
+
+    >>> mean_and_se([1.0, 2.0, 3.0, 6.0])
+    (3.0, 1.0801234497346435)
+    """
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, math.nan
+    variance = sum((value - mean) ** 2 for value in values) / (n - 1)
+    return mean, math.sqrt(variance / n)
 
 
 def _rounded(figures: dict) -> dict:

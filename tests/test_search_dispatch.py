@@ -53,6 +53,8 @@ class FakeRay(types.ModuleType):
         return refs[:num_returns], refs[num_returns:]
 
     def get(self, ref):
+        if isinstance(ref, list):
+            return [self.get(one) for one in ref]
         if isinstance(ref.value, Exception):
             raise ref.value
         return ref.value
@@ -342,6 +344,7 @@ class RecordingActor(FakeActor):
     def __init__(self, name, ran, calls):
         super().__init__(name, ran)
         self.calls = calls
+        self.pid = types.SimpleNamespace(remote=lambda: FakeRef(0))  # bench's drain
 
     def _evaluate(self, kind, sources, centres=None, hurdles=None, bars=None):
         self.calls.append((kind, list(sources), centres, hurdles, bars))
@@ -377,6 +380,30 @@ def test_the_bench_replays_exactly_the_requests_the_search_sent(tmp_path, fake_r
     rates = benchmark.raw_rate(actors, settings, requests)
     assert rates["evaluations_per_s"] > 0 and rates["over_the_run_per_s"] > 0
     assert replayed == calls
+
+
+def test_a_bench_round_replays_the_search_on_both_actors_then_on_the_first(
+        tmp_path, fake_ray, monkeypatch):
+    from search import benchmark
+
+    ticks = iter(range(10 ** 6))  # distinct clock readings: every rate is finite
+    monkeypatch.setattr(benchmark.time, "time", lambda: float(next(ticks)))
+    calls, ran = [], []
+    actors = [RecordingActor(name, ran, calls) for name in ("a0", "a1")]
+    settings = config(30, extra="workers: {inflight: 2}\n")
+    measured = benchmark.measure_round(actors, settings)
+    third = len(calls) // 3
+    assert third > 4 and len(calls) == 3 * third
+    assert calls[third:2 * third] == calls[:third] == calls[2 * third:]
+    evaluated = [sum(len(sources) for _, sources, *_ in calls[k * third:(k + 1) * third])
+                 for k in range(3)]
+    where = [name for name, *_ in ran]
+    assert {*where[:evaluated[0]]} == {*where[evaluated[0]:2 * evaluated[0]]} == {"a0", "a1"}
+    assert {*where[2 * evaluated[0]:]} == {"a0"}  # the one-actor replay: the first alone
+    figures = benchmark.ratios([measured, measured])
+    for name in ("search_vs_raw", "two_actors_vs_one"):
+        assert figures[name]["mean"] > 0 and figures[name]["se"] == 0.0
+        assert figures[name]["per_round"] == [figures[name]["mean"]] * 2
 
 
 @pytest.mark.parametrize("extra", ["", "restart: {plateau: 6}\n",
