@@ -50,53 +50,62 @@ class EvaluationRequests:
 
     def request(self, kind: str, pids: list[int], sources: list[str] | None = None
                 ) -> Request:
-        """The request for programs ``pids`` (their stored sources unless given)."""
+        """The request for programs ``pids`` (their stored sources unless given); each
+        program's row and its parent's are read once."""
+        rows = [self._rows(pid) for pid in pids]
         if sources is None:
-            sources = [self.store.program(pid)["source"] for pid in pids]
-        hurdles = [self.hurdle(kind, pid) for pid in pids]
-        bars = [self.bar(kind, pid) for pid in pids]
-        return Request(kind, list(sources), [self.centre(kind, pid) for pid in pids],
+            sources = [program["source"] for program, _ in rows]
+        hurdles = [self.hurdle(kind, parent) for _, parent in rows]
+        bars = [self.bar(kind, parent) for _, parent in rows]
+        return Request(kind, list(sources),
+                       [self.centre(kind, program, parent) for program, parent in rows],
                        hurdles if any(h is not None for h in hurdles) else None,
                        bars if any(b is not None for b in bars) else None)
 
-    def hurdle(self, kind: str, pid: int) -> float | None:
+    def _rows(self, pid: int) -> tuple[dict, dict | None]:
+        """Program ``pid``'s row and its parent's (None for a parentless program)."""
+        program = self.store.program(pid)
+        parent = None if program["parent"] is None else self.store.program(program["parent"])
+        return program, parent
+
+    def hurdle(self, kind: str, parent: dict | None) -> float | None:
         """The fitness a child must reach at its parent's step size to be tuned: its
-        parent's minus ``hurdle_margin``; None (no hurdle) when off or parentless."""
+        ``parent``'s (row) minus ``hurdle_margin``; None (no hurdle) when off or
+        parentless."""
         margin = self.config.hurdle_margin
         if margin is None or kind != PROXY or self.config.evaluator.step_size != "tuned":
             return None
-        fitness = self.parent_fitness(pid)
+        fitness = _fitness(parent)
         return None if fitness is None else fitness - margin
 
-    def bar(self, kind: str, pid: int) -> float | None:
+    def bar(self, kind: str, parent: dict | None) -> float | None:
         """The fitness at which a program is confirmed on the held-out seeds (when
-        ``evaluator.confirm_seeds`` are set): its parent's, so that every apparent
-        improvement is confirmed before it can lead; a parentless program (the warm
-        start, a restart) always is."""
+        ``evaluator.confirm_seeds`` are set): its ``parent``'s (row), so that every
+        apparent improvement is confirmed before it can lead; a parentless program (the
+        warm start, a restart) always is."""
         if kind != PROXY or not self.config.evaluator.confirm_seeds:
             return None
-        fitness = self.parent_fitness(pid)
+        fitness = _fitness(parent)
         return -math.inf if fitness is None else fitness
 
-    def parent_fitness(self, pid: int) -> float | None:
-        """The fitness of program ``pid``'s parent; None for a parentless program."""
-        parent = self.store.program(pid)["parent"]
-        return None if parent is None else self.store.program(parent)["fitness"]
-
-    def centre(self, kind: str, pid: int) -> dict | None:
-        """Where a program's step-size searches start: for the proxy suite its parent's
-        multipliers (a child inherits its parent's step size), for meta-validation its
-        own proxy multipliers; None (multiplier 1) for a program without either."""
+    def centre(self, kind: str, program: dict, parent: dict | None) -> dict | None:
+        """Where a program's step-size searches start (``program`` and ``parent``: their
+        rows): for the proxy suite its parent's multipliers (a child inherits its
+        parent's step size), for meta-validation its own proxy multipliers; None
+        (multiplier 1) for a program without either."""
         if self.config.evaluator.step_size != "tuned":
             return None
         if kind == META:
-            return self.store.multipliers(pid)
-        child = self.store.program(pid)
-        if child["parent"] is None:
+            return self.store.multipliers(program["id"])
+        if parent is None:
             return None
-        centres = self.store.multipliers(child["parent"])
+        centres = self.store.multipliers(parent["id"])
         if centres is None or self.config.hurdle_margin is None:
             return centres
         # With a hurdle, a child starts at its parent's step per unit of update.
-        return scaled_centres(centres, self.store.program(child["parent"])["update_scale"],
-                              child["update_scale"])
+        return scaled_centres(centres, parent["update_scale"], program["update_scale"])
+
+
+def _fitness(row: dict | None) -> float | None:
+    """A program row's fitness; None for no row (no parent) or one not yet scored."""
+    return None if row is None else row["fitness"]
