@@ -37,6 +37,7 @@ import json
 import math
 import os
 import platform
+import sys
 import tempfile
 import time
 
@@ -169,8 +170,13 @@ def run_benchmark(quick: bool = False, suite: str = "cpu") -> dict:
     try:
         cores = int(ray.cluster_resources().get("CPU", 1))
         actors = _actors(min(2, cores), config)
-        measured = [measure_round(actors, dataclasses.replace(config, seed=seed))
-                    for seed in range(rounds)]
+        measured = []
+        for seed in range(rounds):  # a round takes minutes: say how each went
+            measured.append(measure_round(actors, dataclasses.replace(config, seed=seed)))
+            figures = ratios(measured[-1:])
+            print(f"round {seed + 1} of {rounds}: search vs raw "
+                  f"{figures['search_vs_raw']['mean']:.2f}, two actors vs one "
+                  f"{figures['two_actors_vs_one']['mean']:.2f}x", file=sys.stderr, flush=True)
     finally:
         if started:
             ray.shutdown()
