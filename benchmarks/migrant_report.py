@@ -21,8 +21,9 @@ def migrants_of(run_dir: Path) -> dict:
         "SELECT COUNT(*), COALESCE(SUM(m.fitness > (SELECT MAX(p.fitness) FROM programs p "
         "WHERE p.island = m.island AND p.joined < m.joined)), 0) FROM programs m "
         "WHERE m.mutation LIKE 'migrant%' AND m.joined IS NOT NULL").fetchone()
-    parent = dict(db.execute("SELECT id, parent FROM programs"))
-    mutation = dict(db.execute("SELECT id, mutation FROM programs"))
+    rows = db.execute("SELECT id, parent, mutation FROM programs").fetchall()
+    parent = {pid: up for pid, up, _ in rows}
+    mutation = {pid: kind for pid, _, kind in rows}
     (best,) = db.execute("SELECT id FROM programs WHERE fitness IS NOT NULL "
                          "ORDER BY fitness DESC, id LIMIT 1").fetchone()
     lineage, pid = [], best

@@ -41,6 +41,8 @@ import sys
 import tempfile
 import time
 
+from evaluators.paired import mean_and_se
+
 from .config import load_config_text
 from .controller import Search
 from .requests import PROXY, Request
@@ -224,20 +226,6 @@ def ratios(rounds: list[dict]) -> dict:
         figures[name] = {"search_vs_raw": ratio("raw_two_actors", rate_key),
                          "two_actors_vs_one": ratio("raw_one_actor", rate_key)}
     return {**figures["steady"], "over_the_run": figures["whole"]}
-
-
-def mean_and_se(values: list[float]) -> tuple[float, float]:
-    """The mean of ``values`` and its standard error (nan for one value).
-
-    >>> mean_and_se([1.0, 2.0, 3.0, 6.0])
-    (3.0, 1.0801234497346435)
-    """
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, math.nan
-    variance = sum((value - mean) ** 2 for value in values) / (n - 1)
-    return mean, math.sqrt(variance / n)
 
 
 def _rounded(figures: dict) -> dict:

@@ -72,6 +72,17 @@ def manifest(config: SearchConfig, config_file: str, seeds: int, budget_s: float
             "simplify_suite": simplify_suite}
 
 
+def seed_range(asked: dict) -> range:
+    """The seeds an experiment runs: ``first_seed .. first_seed + seeds - 1`` (a manifest
+    written before ``--first-seed`` starts at 0).
+
+    >>> seed_range({"seeds": 3, "first_seed": 2}), seed_range({"seeds": 2})
+    (range(2, 5), range(0, 2))
+    """
+    first = asked.get("first_seed", 0)
+    return range(first, first + asked["seeds"])
+
+
 def check_resumable(stored: dict, given: dict, operational: set[str]) -> None:
     """Refuse to resume an experiment with a config that searches differently, or from
     another first seed (its summary would leave out the seeds it ran)."""

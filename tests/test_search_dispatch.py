@@ -395,11 +395,10 @@ def test_a_bench_round_replays_the_search_on_both_actors_then_on_the_first(
     third = len(calls) // 3
     assert third > 4 and len(calls) == 3 * third
     assert calls[third:2 * third] == calls[:third] == calls[2 * third:]
-    evaluated = [sum(len(sources) for _, sources, *_ in calls[k * third:(k + 1) * third])
-                 for k in range(3)]
+    each = sum(len(sources) for _, sources, *_ in calls[:third])  # evaluations a side
     where = [name for name, *_ in ran]
-    assert {*where[:evaluated[0]]} == {*where[evaluated[0]:2 * evaluated[0]]} == {"a0", "a1"}
-    assert {*where[2 * evaluated[0]:]} == {"a0"}  # the one-actor replay: the first alone
+    assert {*where[:each]} == {*where[each:2 * each]} == {"a0", "a1"}
+    assert {*where[2 * each:]} == {"a0"}  # the one-actor replay: the first alone
     figures = benchmark.ratios([measured, measured])
     for name in ("search_vs_raw", "two_actors_vs_one"):
         assert figures[name]["mean"] > 0 and figures[name]["se"] == 0.0

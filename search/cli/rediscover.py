@@ -152,7 +152,7 @@ def _seeds(args, config, out: Path, asked: dict, actors) -> int:
     from ..controller import Search
     from .progress import Budgets, Progress
     from ..rediscover import (DONE, NEW, PARTIAL, RESULT, describe_seed, seed_config,
-                             seed_directory, seed_state)
+                             seed_directory, seed_range, seed_state)
     from .simplify import write_atomically
     from ..store import RunStore
 
@@ -193,25 +193,16 @@ def _seeds_text(asked: dict) -> str:
     >>> _seeds_text({"seeds": 5}), _seeds_text({"seeds": 3, "first_seed": 2})
     ('5 seed(s)', '3 seed(s) (2..4)')
     """
+    from ..rediscover import seed_range
+
     seeds = seed_range(asked)
     span = f" ({seeds[0]}..{seeds[-1]})" if seeds[0] else ""
     return f"{len(seeds)} seed(s){span}"
 
 
-def seed_range(asked: dict) -> range:
-    """The seeds an experiment runs: ``first_seed .. first_seed + seeds - 1`` (a manifest
-    written before ``--first-seed`` starts at 0).
-
-    >>> seed_range({"seeds": 3, "first_seed": 2}), seed_range({"seeds": 2})
-    (range(2, 5), range(0, 2))
-    """
-    first = asked.get("first_seed", 0)
-    return range(first, first + asked["seeds"])
-
-
 def _summary(out: Path, asked: dict) -> dict:
     """The summary of the experiment's seeds as they stand now, with the budget."""
-    from ..rediscover import seed_row, summarize
+    from ..rediscover import seed_range, seed_row, summarize
 
     summary = summarize([seed_row(out, s, asked["budget_s"]) for s in seed_range(asked)])
     summary["budget_s"] = asked["budget_s"]
