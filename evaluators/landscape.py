@@ -85,6 +85,8 @@ PANEL = (
     PanelEntry("rung3_adam_fast_v_plus_sign_g", False),
     PanelEntry("rung3_momentum_rms_plus_tanh_g", False),
     PanelEntry("rung3_adam_fast_v_plus_cbrt_g", False),
+    PanelEntry("islands_adam_plus_arcsinh_g", False),
+    PanelEntry("islands_adam_clipped_below", False),
 )
 LION = "lion"
 

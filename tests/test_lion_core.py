@@ -176,3 +176,15 @@ def test_one_mutation_from_rung_1_is_lion():
     mutated = source.replace("m = interp(g, m, 0.9)", "m = interp(g, v, 0.9)")
     match = lion_family(program(mutated))
     assert match.kind == LION and (match.b1, match.b2, match.weight_decay) == (0.9, 0.99, 0.1)
+
+
+def test_the_landscape_panel_says_which_of_its_programs_have_the_lion_core():
+    # The landscape study ranks Lion against every program without its core; a panel
+    # entry flagged wrongly would be judged on the wrong side, and a file dropped into
+    # programs/panel/ without an entry would never be judged at all.
+    from evaluators.landscape import PANEL, PANEL_DIR, panel_programs
+
+    programs = panel_programs()
+    assert {entry.name: entry.lion_core for entry in PANEL} == {
+        name: lion_family(program) is not None for name, program in programs.items()}
+    assert {path.stem for path in PANEL_DIR.glob("*.py")} <= set(programs)
