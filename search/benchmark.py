@@ -13,6 +13,10 @@
   one evaluator can do it. Target >= 1.7x on 2 cores. (A second search with one actor
   would not do the same work: asynchronous evolution breeds other children when the
   results come back in another order.)
+* **an evaluation's compute, alone vs paired**: the seconds the evaluators report
+  inside their compiled calls, per evaluation, on one actor alone over each of two (the
+  same batches): above 1, an actor computes slower alone; near 1, a 2-vs-1 ratio away
+  from 2 comes from scheduling and the uneven cost of batches, not from the work.
 
 The two sides run in interleaved rounds, so that the machine's drift (the same work
 was measured 19% apart from one run to the next on the shared development machine)
@@ -64,11 +68,13 @@ def _actors(count: int, config):
 
 def raw_rate(actors, config, requests: list[Request]) -> dict:
     """Evaluations/s of ``actors`` given ``requests`` back to back, ``inflight`` each:
-    ``evaluations_per_s`` (:func:`rate`) and ``over_the_run_per_s`` (all of them over
-    the time from the first request sent to the last result)."""
+    ``evaluations_per_s`` (:func:`rate`), ``over_the_run_per_s`` (all of them over the
+    time from the first request sent to the last result) and
+    ``compute_s_per_evaluation`` (the seconds the evaluators report inside their
+    compiled calls, per evaluation: what the work itself cost, scheduling aside)."""
     import ray
 
-    pending, busy, finished = list(reversed(requests)), {}, []
+    pending, busy, finished, seconds = list(reversed(requests)), {}, [], 0.0
     sent = time.time()
     for actor in actors:
         for _ in range(config.workers.inflight):
@@ -79,10 +85,12 @@ def raw_rate(actors, config, requests: list[Request]) -> dict:
         actor = busy.pop(done)
         worker, results = ray.get(done)
         finished += [(worker, time.time())] * len(results)
+        seconds += sum(result["seconds"] for result in results)
         if pending:
             busy[actor.evaluate.remote(*pending.pop())] = actor
     return {"evaluations_per_s": rate(finished),
-            "over_the_run_per_s": over_the_run(finished, sent)}
+            "over_the_run_per_s": over_the_run(finished, sent),
+            "compute_s_per_evaluation": seconds / len(finished)}
 
 
 def rate(finished: list[tuple[str, float]]) -> float:
@@ -143,12 +151,15 @@ def search_rate(actors, config) -> tuple[dict, list[Request]]:
         counts = search.store.counts()
         finished = search.store.db.execute(
             "SELECT worker, finished FROM evaluations WHERE suite='proxy'").fetchall()
+        (seconds,) = search.store.db.execute(
+            "SELECT SUM(seconds) FROM evaluations WHERE suite='proxy'").fetchone()
         (sent,) = search.store.db.execute(
             "SELECT MIN(submitted) FROM batches WHERE kind=?", (PROXY,)).fetchone()
         requests = sent_requests(search)
         search.store.close()
     return {"evaluations_per_s": rate(finished),
             "over_the_run_per_s": over_the_run(finished, sent),
+            "compute_s_per_evaluation": (seconds or 0.0) / len(finished),
             "evaluations": counts["evaluations"], "programs": counts["programs"],
             "cache_hit_rate": counts["cache_hit_rate"],
             "redundant_share": counts["redundant_share"]}, requests
@@ -176,9 +187,12 @@ def run_benchmark(quick: bool = False, suite: str = "cpu") -> dict:
         for seed in range(rounds):  # a round takes minutes: say how each went
             measured.append(measure_round(actors, dataclasses.replace(config, seed=seed)))
             figures = ratios(measured[-1:])
+            compute = figures["compute_alone_vs_paired"]
             print(f"round {seed + 1} of {rounds}: search vs raw "
                   f"{figures['search_vs_raw']['mean']:.2f}, two actors vs one "
-                  f"{figures['two_actors_vs_one']['mean']:.2f}x", file=sys.stderr, flush=True)
+                  f"{figures['two_actors_vs_one']['mean']:.2f}x"
+                  + (f", an evaluation's compute alone vs paired {compute['mean']:.2f}"
+                     if compute else ""), file=sys.stderr, flush=True)
     finally:
         if started:
             ray.shutdown()
@@ -225,7 +239,28 @@ def ratios(rounds: list[dict]) -> dict:
     for name, rate_key in (("steady", "evaluations_per_s"), ("whole", "over_the_run_per_s")):
         figures[name] = {"search_vs_raw": ratio("raw_two_actors", rate_key),
                          "two_actors_vs_one": ratio("raw_one_actor", rate_key)}
-    return {**figures["steady"], "over_the_run": figures["whole"]}
+    return {**figures["steady"], "over_the_run": figures["whole"],
+            "compute_alone_vs_paired": compute_alone_vs_paired(rounds)}
+
+
+def compute_alone_vs_paired(rounds: list[dict]) -> dict | None:
+    """What an evaluation's compiled calls cost on one actor alone over what they cost
+    on each of two (the same batches; 1.0: sharing the machine costs nothing), as the
+    mean over the rounds with its standard error; None when the actors report no time.
+
+    >>> alone = {"raw_one_actor": {"compute_s_per_evaluation": 3.0},
+    ...          "raw_two_actors": {"compute_s_per_evaluation": 2.5}}
+    >>> compute_alone_vs_paired([alone, alone])
+    {'mean': 1.2, 'se': 0.0, 'per_round': [1.2, 1.2]}
+    """
+    try:
+        values = [one["raw_one_actor"]["compute_s_per_evaluation"]
+                  / one["raw_two_actors"]["compute_s_per_evaluation"] for one in rounds]
+    except (KeyError, ZeroDivisionError):
+        return None
+    mean, se = mean_and_se(values)
+    return {"mean": round(mean, 3), "se": round(se, 3) if math.isfinite(se) else None,
+            "per_round": [round(value, 3) for value in values]}
 
 
 def _rounded(figures: dict) -> dict:

@@ -339,11 +339,12 @@ def test_a_resumed_run_keeps_children_bred_before_a_restart_out(tmp_path, fake_r
 class RecordingActor(FakeActor):
     """A fake actor that keeps every request whole (``calls``, shared between actors, in
     the order sent) and reports a step multiplier per program, so that children have
-    centres to start from."""
+    centres to start from, and compute seconds per program: an uneven cost per source,
+    times the actor's ``slowdown``."""
 
-    def __init__(self, name, ran, calls):
+    def __init__(self, name, ran, calls, slowdown=1.0):
         super().__init__(name, ran)
-        self.calls = calls
+        self.calls, self.slowdown = calls, slowdown
         self.pid = types.SimpleNamespace(remote=lambda: FakeRef(0))  # bench's drain
 
     def _evaluate(self, kind, sources, centres=None, hurdles=None, bars=None):
@@ -351,6 +352,7 @@ class RecordingActor(FakeActor):
         ref = super()._evaluate(kind, sources, centres, hurdles, bars)
         for source, result in zip(sources, ref.value[1]):
             result["multipliers"] = {"mlp": 2.0 ** (int(fake_fitness("m", source) * 8))}
+            result["seconds"] = (1.0 + fake_fitness("s", source)) * self.slowdown
         return ref
 
 
@@ -400,9 +402,25 @@ def test_a_bench_round_replays_the_search_on_both_actors_then_on_the_first(
     assert {*where[:each]} == {*where[each:2 * each]} == {"a0", "a1"}
     assert {*where[2 * each:]} == {"a0"}  # the one-actor replay: the first alone
     figures = benchmark.ratios([measured, measured])
-    for name in ("search_vs_raw", "two_actors_vs_one"):
+    for name in ("search_vs_raw", "two_actors_vs_one", "compute_alone_vs_paired"):
         assert figures[name]["mean"] > 0 and figures[name]["se"] == 0.0
         assert figures[name]["per_round"] == [figures[name]["mean"]] * 2
+    # The same batches cost the same compute on one actor as on two ...
+    assert figures["compute_alone_vs_paired"]["mean"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_bench_sees_an_actor_that_computes_slower_alone(tmp_path, fake_ray, monkeypatch):
+    # ... and an actor whose compiled calls take longer shows above 1: the bench tells
+    # the work's cost apart from the scheduling around it.
+    from search import benchmark
+
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(benchmark.time, "time", lambda: float(next(ticks)))
+    calls, ran = [], []
+    actors = [RecordingActor("a0", ran, calls, slowdown=2.0), RecordingActor("a1", ran, calls)]
+    measured = benchmark.measure_round(actors, config(30, extra="workers: {inflight: 2}\n"))
+    compute = benchmark.ratios([measured])["compute_alone_vs_paired"]["mean"]
+    assert 1.1 < compute < 2.0
 
 
 @pytest.mark.parametrize("extra", ["", "restart: {plateau: 6}\n",
