@@ -23,9 +23,11 @@ was measured 19% apart from one run to the next on the shared development machin
 falls on both: each round is a search (seeded by the round) of ``evaluations`` on two
 actors, then its batches replayed on both actors, then on one of them (the other stays
 idle). Each figure is a steady evaluation rate summed over the actors, each from its
-first completed batch to its last (:func:`rate`); ``over_the_run`` gives the same
-ratios from every evaluation over the time from the first batch sent to the last result
-(start-up and the last batches included). A ratio is reported per round and as the
+first completed batch to its last (:func:`rate`; the search's batches are read whole
+from the run store, :func:`returned_batches`); ``over_the_run`` gives the same ratios
+from every evaluation over the time from the first batch sent to the last result
+(start-up and the last batches included). Each side also says what share of its
+actors' time went to compiled calls (:func:`busy_share`). A ratio is reported per round and as the
 mean over the rounds with its standard error (:func:`mean_and_se`). Actors are started
 and compiled before any timing (a run pays that once). The bench runs the default
 config (tuned step sizes, no hurdle) on ``--suite``.
@@ -44,6 +46,7 @@ import platform
 import sys
 import tempfile
 import time
+from typing import NamedTuple
 
 from evaluators.paired import mean_and_se
 
@@ -66,15 +69,22 @@ def _actors(count: int, config):
     return actors
 
 
+class Batch(NamedTuple):
+    """One batch as it came back: the worker that ran it, when its result arrived, how
+    many evaluations it held and the seconds its evaluator spent in compiled calls."""
+
+    worker: str
+    finished: float
+    evaluations: int
+    seconds: float
+
+
 def raw_rate(actors, config, requests: list[Request]) -> dict:
-    """Evaluations/s of ``actors`` given ``requests`` back to back, ``inflight`` each:
-    ``evaluations_per_s`` (:func:`rate`), ``over_the_run_per_s`` (all of them over the
-    time from the first request sent to the last result) and
-    ``compute_s_per_evaluation`` (the seconds the evaluators report inside their
-    compiled calls, per evaluation: what the work itself cost, scheduling aside)."""
+    """``actors`` given ``requests`` back to back, ``inflight`` each: the figures of
+    :func:`side` from the batches as they came back."""
     import ray
 
-    pending, busy, finished, seconds = list(reversed(requests)), {}, [], 0.0
+    pending, busy, batches = list(reversed(requests)), {}, []
     sent = time.time()
     for actor in actors:
         for _ in range(config.workers.inflight):
@@ -84,44 +94,71 @@ def raw_rate(actors, config, requests: list[Request]) -> dict:
         (done,), _ = ray.wait(list(busy), num_returns=1)
         actor = busy.pop(done)
         worker, results = ray.get(done)
-        finished += [(worker, time.time())] * len(results)
-        seconds += sum(result["seconds"] for result in results)
+        batches.append(Batch(worker, time.time(), len(results),
+                             sum(result["seconds"] for result in results)))
         if pending:
             busy[actor.evaluate.remote(*pending.pop())] = actor
-    return {"evaluations_per_s": rate(finished),
-            "over_the_run_per_s": over_the_run(finished, sent),
-            "compute_s_per_evaluation": seconds / len(finished)}
+    return side(batches, sent)
 
 
-def rate(finished: list[tuple[str, float]]) -> float:
-    """Evaluations per second: per worker, those completed after its first batch over
-    the time from its first completion to its last; summed over the workers. (Counting
-    from the first completion of all would count the other workers' first batches
-    without the time they took.)
+def side(batches: list[Batch], sent: float) -> dict:
+    """One side's figures: ``evaluations_per_s`` (:func:`rate`), ``over_the_run_per_s``
+    (:func:`over_the_run`), ``compute_s_per_evaluation`` (the seconds the evaluators
+    report inside their compiled calls, per evaluation: what the work itself cost,
+    scheduling aside) and ``busy_share`` (:func:`busy_share`)."""
+    evaluations = sum(batch.evaluations for batch in batches)
+    return {"evaluations_per_s": rate(batches),
+            "over_the_run_per_s": over_the_run(batches, sent),
+            "compute_s_per_evaluation": sum(b.seconds for b in batches) / evaluations,
+            "busy_share": busy_share(batches)}
 
-    >>> rate([("a", 0.0), ("a", 0.0), ("a", 2.0), ("a", 2.0), ("b", 1.0), ("b", 3.0)])
+
+def _after_the_first(batches: list[Batch]) -> dict[str, tuple[list[Batch], float]]:
+    """Per worker: its batches after its first, and the time from its first result to
+    its last (a worker with one batch has none)."""
+    by_worker = {}
+    for batch in sorted(batches, key=lambda batch: batch.finished):
+        by_worker.setdefault(batch.worker, []).append(batch)
+    return {worker: (mine[1:], mine[-1].finished - mine[0].finished)
+            for worker, mine in by_worker.items() if len(mine) > 1}
+
+
+def rate(batches: list[Batch]) -> float:
+    """Evaluations per second: per worker, those of its batches after its first over the
+    time from its first result to its last; summed over the workers. (Counting from the
+    first result of all would count the other workers' first batches without the time
+    they took.)
+
+    >>> rate([Batch("a", 0.0, 2, 1.0), Batch("a", 2.0, 2, 1.0), Batch("b", 1.0, 1, 1.0),
+    ...       Batch("b", 3.0, 1, 1.0)])
     1.5
     """
-    by_worker = {}
-    for worker, when in finished:
-        by_worker.setdefault(worker, []).append(when)
-    total = 0.0
-    for times in by_worker.values():
-        times.sort()
-        later = len(times) - times.count(times[0])
-        if later:
-            total += later / (times[-1] - times[0])
-    return total
+    return sum(sum(b.evaluations for b in later) / span
+               for later, span in _after_the_first(batches).values() if span > 0)
 
 
-def over_the_run(finished: list[tuple[str, float]], sent: float) -> float:
+def busy_share(batches: list[Batch]) -> float:
+    """The share of the workers' time (each from its first result to its last) spent
+    inside compiled calls: near 1, the actors never wait for work.
+
+    >>> busy_share([Batch("a", 0.0, 2, 1.0), Batch("a", 2.0, 2, 1.5), Batch("b", 1.0, 1, 1.0),
+    ...             Batch("b", 3.0, 1, 2.0)])
+    0.875
+    """
+    parts = _after_the_first(batches).values()
+    return sum(sum(b.seconds for b in later) for later, _ in parts) / sum(
+        span for _, span in parts)
+
+
+def over_the_run(batches: list[Batch], sent: float) -> float:
     """Evaluations per second over the whole run: every one of them over the time from
     the first batch ``sent`` to the last result.
 
-    >>> over_the_run([("a", 1.0), ("b", 2.0), ("a", 4.0)], sent=0.0)
+    >>> over_the_run([Batch("a", 1.0, 1, 0.5), Batch("b", 2.0, 1, 0.5), Batch("a", 4.0, 1, 0.5)],
+    ...              sent=0.0)
     0.75
     """
-    return len(finished) / (max(when for _, when in finished) - sent)
+    return sum(b.evaluations for b in batches) / (max(b.finished for b in batches) - sent)
 
 
 def _drain(actors) -> None:
@@ -141,6 +178,21 @@ def sent_requests(search) -> list[Request]:
     return [search.requests.request(PROXY, json.loads(programs)) for (programs,) in rows]
 
 
+def returned_batches(store) -> tuple[list[Batch], float]:
+    """The proxy batches of a run store that came back, as :class:`Batch` records (an
+    evaluation's time is its batch's: the store stamps each evaluation as it writes it,
+    a few milliseconds apart, so one batch's results would read as several), and when
+    the first was sent."""
+    seconds = dict(store.db.execute(
+        "SELECT program, seconds FROM evaluations WHERE suite=?", (PROXY,)))
+    rows = store.db.execute("SELECT worker, finished, programs, rejected, submitted FROM "
+                            "batches WHERE kind=? AND outcome='ok'", (PROXY,)).fetchall()
+    batches = [Batch(worker, finished, len(json.loads(programs)) - rejected,
+                     sum(seconds.get(pid, 0.0) for pid in json.loads(programs)))
+               for worker, finished, programs, rejected, _ in rows]
+    return batches, min(row[4] for row in rows)
+
+
 def search_rate(actors, config) -> tuple[dict, list[Request]]:
     """Evaluations/s of a real search using ``actors`` and its cache figures; and the
     requests it sent."""
@@ -149,17 +201,10 @@ def search_rate(actors, config) -> tuple[dict, list[Request]]:
         search.run(actors=actors)
         _drain(actors)
         counts = search.store.counts()
-        finished = search.store.db.execute(
-            "SELECT worker, finished FROM evaluations WHERE suite='proxy'").fetchall()
-        (seconds,) = search.store.db.execute(
-            "SELECT SUM(seconds) FROM evaluations WHERE suite='proxy'").fetchone()
-        (sent,) = search.store.db.execute(
-            "SELECT MIN(submitted) FROM batches WHERE kind=?", (PROXY,)).fetchone()
+        batches, sent = returned_batches(search.store)
         requests = sent_requests(search)
         search.store.close()
-    return {"evaluations_per_s": rate(finished),
-            "over_the_run_per_s": over_the_run(finished, sent),
-            "compute_s_per_evaluation": (seconds or 0.0) / len(finished),
+    return {**side(batches, sent),
             "evaluations": counts["evaluations"], "programs": counts["programs"],
             "cache_hit_rate": counts["cache_hit_rate"],
             "redundant_share": counts["redundant_share"]}, requests

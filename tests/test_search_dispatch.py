@@ -20,6 +20,7 @@ from dispatch_helpers import assert_each_result_stored_once, assert_went_again_o
     batches, query
 from search.config import load_config_text
 from search.controller import Search
+import search.store as store_module
 from search.store import RunStore
 
 
@@ -407,6 +408,30 @@ def test_a_bench_round_replays_the_search_on_both_actors_then_on_the_first(
         assert figures[name]["per_round"] == [figures[name]["mean"]] * 2
     # The same batches cost the same compute on one actor as on two ...
     assert figures["compute_alone_vs_paired"]["mean"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_bench_takes_a_searchs_batches_whole(tmp_path, fake_ray, monkeypatch):
+    # The store stamps each evaluation as it writes it; under a clock that ticks at every
+    # reading no two evaluations of a batch share a time, yet the bench must count each
+    # batch as one arrival, with its evaluations and its evaluator's seconds (counting
+    # a batch's later evaluations after its "first" overstated the search's rate).
+    from search import benchmark
+
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(benchmark.time, "time", lambda: float(next(ticks)))
+    monkeypatch.setattr(store_module.time, "time", lambda: float(next(ticks)))
+    calls = []
+    search = Search.start(config(30), tmp_path / "run", log=quiet)
+    search.run(actors=[RecordingActor("a0", [], calls), RecordingActor("a1", [], calls)])
+    batches, sent = benchmark.returned_batches(search.store)
+    (evaluations,) = search.store.db.execute("SELECT COUNT(*) FROM evaluations").fetchone()
+    search.store.close()
+    proxy = [sources for kind, sources, *_ in calls if kind == "proxy"]
+    assert sorted(b.evaluations for b in batches) == sorted(len(s) for s in proxy)
+    assert sum(b.evaluations for b in batches) == evaluations > len(batches)
+    assert sorted(round(b.seconds, 9) for b in batches) == sorted(
+        round(sum(1.0 + fake_fitness("s", source) for source in s), 9) for s in proxy)
+    assert sent <= min(b.finished for b in batches)
 
 
 def test_the_bench_sees_an_actor_that_computes_slower_alone(tmp_path, fake_ray, monkeypatch):
