@@ -138,7 +138,7 @@ def rate(batches: list[Batch]) -> float:
                for later, span in _after_the_first(batches).values() if span > 0)
 
 
-def busy_share(batches: list[Batch]) -> float:
+def busy_share(batches: list[Batch]) -> float | None:
     """The share of the workers' time (each from its first result to its last) spent
     inside compiled calls: near 1, the actors never wait for work.
 
@@ -149,7 +149,7 @@ def busy_share(batches: list[Batch]) -> float:
     parts = _after_the_first(batches).values()
     time_spanned = sum(span for _, span in parts)
     if time_spanned <= 0:  # no worker had a second batch
-        return math.nan
+        return None
     return sum(sum(b.seconds for b in later) for later, _ in parts) / time_spanned
 
 
