@@ -87,6 +87,7 @@ PANEL = (
     PanelEntry("rung3_adam_fast_v_plus_cbrt_g", False),
     PanelEntry("islands_adam_plus_arcsinh_g", False),
     PanelEntry("islands_adam_clipped_below", False),
+    PanelEntry("islands_adam_arctan_momentum_plus_g", False),
 )
 LION = "lion"
 
