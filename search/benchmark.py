@@ -188,12 +188,15 @@ def returned_batches(store) -> tuple[list[Batch], float]:
     the first was sent."""
     seconds = dict(store.db.execute(
         "SELECT program, seconds FROM evaluations WHERE suite=?", (PROXY,)))
-    rows = store.db.execute("SELECT worker, finished, programs, rejected, submitted FROM "
-                            "batches WHERE kind=? AND outcome='ok'", (PROXY,)).fetchall()
-    batches = [Batch(worker, finished, len(json.loads(programs)) - rejected,
-                     sum(seconds.get(pid, 0.0) for pid in json.loads(programs)))
-               for worker, finished, programs, rejected, _ in rows]
-    return batches, min(row[4] for row in rows)
+    batches, sent = [], math.inf
+    for worker, finished, programs, rejected, submitted in store.db.execute(
+            "SELECT worker, finished, programs, rejected, submitted FROM batches "
+            "WHERE kind=? AND outcome='ok'", (PROXY,)):
+        pids = json.loads(programs)
+        batches.append(Batch(worker, finished, len(pids) - rejected,
+                             sum(seconds.get(pid, 0.0) for pid in pids)))
+        sent = min(sent, submitted)
+    return batches, sent
 
 
 def search_rate(actors, config) -> tuple[dict, list[Request]]:
@@ -278,10 +281,8 @@ def ratios(rounds: list[dict]) -> dict:
     0.9
     """
     def ratio(side: str, rate_key: str) -> dict:
-        values = [one["search_two_actors"][rate_key] / one[side][rate_key] for one in rounds]
-        mean, se = mean_and_se(values)
-        return {"mean": round(mean, 3), "se": round(se, 3) if math.isfinite(se) else None,
-                "per_round": [round(value, 3) for value in values]}
+        return over_the_rounds([one["search_two_actors"][rate_key] / one[side][rate_key]
+                                for one in rounds])
 
     figures = {}
     for name, rate_key in (("steady", "evaluations_per_s"), ("whole", "over_the_run_per_s")):
@@ -306,6 +307,16 @@ def compute_alone_vs_paired(rounds: list[dict]) -> dict | None:
                   / one["raw_two_actors"]["compute_s_per_evaluation"] for one in rounds]
     except (KeyError, ZeroDivisionError):
         return None
+    return over_the_rounds(values)
+
+
+def over_the_rounds(values: list[float]) -> dict:
+    """A figure measured once per round: its mean, standard error (None for one round)
+    and the values, rounded.
+
+    >>> over_the_rounds([1.0, 1.2])
+    {'mean': 1.1, 'se': 0.1, 'per_round': [1.0, 1.2]}
+    """
     mean, se = mean_and_se(values)
     return {"mean": round(mean, 3), "se": round(se, 3) if math.isfinite(se) else None,
             "per_round": [round(value, 3) for value in values]}
